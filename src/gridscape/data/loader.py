@@ -1,0 +1,78 @@
+"""Data in memory: uint8 image tensors on the device, normalised batch by batch.
+
+No Dataset of PIL images and no DataLoader: a whole CIFAR-10 training set is 150 MB as uint8,
+so it stays resident and each batch is one index, one conversion and one affine map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .augment import apply_augmentations
+
+
+@dataclass
+class TensorData:
+    """Images (uint8, N x C x H x W) and labels (int64) on one device, with the normalisation."""
+
+    images: Tensor
+    labels: Tensor
+    mean: Tensor  # (1, C, 1, 1) float32, on the same device
+    std: Tensor
+    channels_last: bool = True
+
+    @classmethod
+    def from_arrays(
+        cls,
+        images: np.ndarray,
+        labels: np.ndarray,
+        mean: Sequence[float],
+        std: Sequence[float],
+        device: torch.device,
+        channels_last: bool = True,
+    ) -> "TensorData":
+        images_t = torch.from_numpy(np.ascontiguousarray(images)).to(device)
+        labels_t = torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(device)
+        shape = (1, -1, 1, 1)
+        mean_t = torch.tensor(np.asarray(mean, dtype=np.float32) * 255.0, device=device).view(shape)
+        std_t = torch.tensor(np.asarray(std, dtype=np.float32) * 255.0, device=device).view(shape)
+        return cls(images_t, labels_t, mean_t, std_t, channels_last)
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def normalise(self, images: Tensor) -> Tensor:
+        """uint8 (or float in 0..255) images to normalised float32, in the chosen memory layout."""
+        x = (images.float() - self.mean) / self.std
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    def batches(
+        self,
+        batch_size: int,
+        generator: torch.Generator | None = None,
+        augmentations: Sequence[str] = (),
+    ) -> Iterator[tuple[Tensor, Tensor]]:
+        """Normalised (images, labels) batches; shuffled when a generator is given."""
+        n = len(self)
+        if generator is not None:
+            order = torch.randperm(n, generator=generator).to(self.images.device)
+        else:
+            order = None
+        for start in range(0, n, batch_size):
+            if order is None:
+                images = self.images[start : start + batch_size]
+                labels = self.labels[start : start + batch_size]
+            else:
+                index = order[start : start + batch_size]
+                images = self.images[index]
+                labels = self.labels[index]
+            if augmentations:
+                images = apply_augmentations(images, augmentations, generator)
+            yield self.normalise(images), labels

@@ -1,0 +1,44 @@
+"""The stratified train/validation split of the official training set."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedShuffleSplit
+
+
+def stratified_split(labels: np.ndarray, val_fraction: float, seed: int) -> pd.DataFrame:
+    """Indices of the training set, each marked 'train' or 'val', sorted by index.
+
+    Uses sklearn's StratifiedShuffleSplit as the handout asks, so class proportions in the
+    validation part match the training set's to within one image per class.
+    """
+    labels = np.asarray(labels)
+    n_classes = len(np.unique(labels))
+    n_val = int(np.ceil(val_fraction * len(labels)))
+    if n_val < n_classes or len(labels) - n_val < n_classes:
+        raise ValueError(
+            f"config key split.val_fraction: {val_fraction} of {len(labels)} images leaves {n_val} for "
+            f"validation and {len(labels) - n_val} for training, fewer than the {n_classes} classes; "
+            f"expected each part to hold at least one image per class"
+        )
+    splitter = StratifiedShuffleSplit(n_splits=1, test_size=val_fraction, random_state=seed)
+    train_index, val_index = next(splitter.split(np.zeros(len(labels)), labels))
+    subset = np.empty(len(labels), dtype=object)
+    subset[train_index] = "train"
+    subset[val_index] = "val"
+    return pd.DataFrame({"index": np.arange(len(labels)), "label": labels, "subset": subset})
+
+
+def subset_indices(split: pd.DataFrame, subset: str) -> np.ndarray:
+    return split.loc[split["subset"] == subset, "index"].to_numpy()
+
+
+def class_counts(split: pd.DataFrame, test_labels: np.ndarray, classes: list[str]) -> pd.DataFrame:
+    """Images per class in train, val and test: the table behind the split figure."""
+    counts = pd.DataFrame({"class": classes})
+    for subset in ("train", "val"):
+        labels = split.loc[split["subset"] == subset, "label"].to_numpy()
+        counts[subset] = np.bincount(labels, minlength=len(classes))
+    counts["test"] = np.bincount(np.asarray(test_labels), minlength=len(classes))
+    return counts

@@ -1,0 +1,105 @@
+"""The grid search: collecting the cells into one table and choosing the best, with reasons."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from .config import Cell
+
+METRIC_COLUMNS = ("train_loss", "train_acc", "val_loss", "val_acc", "status", "seconds")
+HIGHER_IS_BETTER = {"val_acc": True, "val_loss": False}
+
+
+class SearchError(RuntimeError):
+    """The grid gives nothing to choose from."""
+
+
+def cell_summary(cell: Cell, history: Sequence[Mapping[str, Any]], status: str, seconds: float) -> dict:
+    """One row of grid.csv: the cell's axis values and its last epoch's metrics."""
+    last = history[-1]
+    row: dict[str, Any] = dict(cell.params)
+    for column in ("train_loss", "train_acc", "val_loss", "val_acc"):
+        row[column] = last[column]
+    row["status"] = status
+    row["seconds"] = seconds
+    row["epochs_run"] = len(history)
+    return row
+
+
+def aggregate(rows: Sequence[Mapping[str, Any]], axis_keys: Sequence[str]) -> pd.DataFrame:
+    """grid.csv: one row per cell, axis columns first, then the metrics, in grid order."""
+    frame = pd.DataFrame(list(rows))
+    return frame[[*axis_keys, *METRIC_COLUMNS, "epochs_run"]]
+
+
+def _is_numeric_axis(key: str, values: Sequence[Any]) -> bool:
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    return numbers and not key.endswith("seed")
+
+
+def edge_axes(params: Mapping[str, Any], axes: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Numeric axes on which the chosen value is the smallest or largest tried."""
+    edges = []
+    for axis in axes:
+        values = axis["values"]
+        if len(values) >= 2 and _is_numeric_axis(axis["key"], values):
+            if params[axis["key"]] in (min(values), max(values)):
+                edges.append(axis["key"])
+    return edges
+
+
+def choose_best(grid: pd.DataFrame, axes: Sequence[Mapping[str, Any]], metric: str) -> dict:
+    """The best non-diverged cell by ``metric``; ties go to the lower validation loss, then grid order.
+
+    Returns the contents of best.json: the winning params and value, the runner-up and the
+    margin to it, the axes on whose edge the winner sits, and the diverged cells.
+    """
+    keys = [axis["key"] for axis in axes]
+    higher = HIGHER_IS_BETTER[metric]
+    ok = grid[(grid["status"] == "ok") & grid[metric].map(lambda v: math.isfinite(float(v)))]
+    diverged = grid[grid["status"] != "ok"]
+    if ok.empty:
+        raise SearchError(
+            f"every one of the {len(grid)} cells of the grid diverged (loss NaN or infinite), so no best "
+            f"values can be chosen: lower the learning rate or momentum values in search.axes"
+        )
+    order = ok.assign(_grid_order=range(len(ok)))
+    tiebreak = "val_loss" if metric != "val_loss" else "val_acc"
+    ranked = order.sort_values(
+        [metric, tiebreak, "_grid_order"], ascending=[not higher, tiebreak == "val_loss", True], kind="mergesort"
+    )
+    best_row = ranked.iloc[0]
+    params = {key: _plain(best_row[key]) for key in keys}
+    result: dict[str, Any] = {
+        "params": params,
+        "metric": metric,
+        "value": float(best_row[metric]),
+        "higher_is_better": higher,
+        "val_loss": float(best_row["val_loss"]),
+        "val_acc": float(best_row["val_acc"]),
+        "tied_with": [
+            {key: _plain(row[key]) for key in keys}
+            for _, row in ranked.iloc[1:].iterrows()
+            if float(row[metric]) == float(best_row[metric])
+        ],
+        "on_edge": edge_axes(params, axes),
+        "n_cells": int(len(grid)),
+        "n_diverged": int(len(diverged)),
+        "diverged": [{key: _plain(row[key]) for key in keys} for _, row in diverged.iterrows()],
+    }
+    if len(ranked) > 1:
+        runner = ranked.iloc[1]
+        result["runner_up"] = {"params": {key: _plain(runner[key]) for key in keys}, "value": float(runner[metric])}
+        result["margin"] = abs(float(best_row[metric]) - float(runner[metric]))
+    else:
+        result["runner_up"] = None
+        result["margin"] = None
+    return result
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars from pandas back to JSON-friendly Python values."""
+    return value.item() if hasattr(value, "item") else value

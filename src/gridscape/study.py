@@ -1,0 +1,151 @@
+"""The steps of a study, each from input files to results: what the workflow's scripts call.
+
+Each function takes plain paths and config mappings, so a step can be run and tested without
+Snakemake. Files are written atomically by ``gridscape.io``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from . import io
+from .config import Cell
+from .data import DATASETS, PreparedData, load_prepared
+from .data.loader import TensorData
+from .data.split import subset_indices
+from .device import resolve_device
+from .models import build_model
+from .search import cell_summary
+from .train import TrainResult, evaluate, seed_everything, train
+
+log = logging.getLogger(__name__)
+
+
+def load_dataset(path: str | Path, dataset_name: str) -> PreparedData:
+    spec = DATASETS[dataset_name]
+    return load_prepared(Path(path), expected_shape=spec.in_shape, num_classes=spec.num_classes)
+
+
+def read_split(path: str | Path) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def training_indices(split: pd.DataFrame, subsets: Sequence[str]) -> np.ndarray:
+    return np.sort(np.concatenate([subset_indices(split, s) for s in subsets]))
+
+
+def to_tensors(
+    data: PreparedData, part: str, indices: np.ndarray | None, device: torch.device, channels_last: bool
+) -> TensorData:
+    """The train (by split indices) or test images of ``data`` as one device-resident tensor."""
+    images = data.train_images if part == "train" else data.test_images
+    labels = data.train_labels if part == "train" else data.test_labels
+    if indices is not None:
+        images, labels = images[indices], labels[indices]
+    return TensorData.from_arrays(images, labels, data.mean, data.std, device, channels_last)
+
+
+def new_model(config: Mapping, data: PreparedData) -> nn.Module:
+    """The study's model, initialised from ``train.seed``."""
+    seed_everything(int(config["train"]["seed"]))
+    spec = DATASETS[config["dataset"]["name"]]
+    return build_model(config["model"], spec.in_shape, len(data.classes))
+
+
+@dataclass
+class TrainedModel:
+    model: nn.Module
+    initial_state: dict[str, torch.Tensor]
+    result: TrainResult
+
+
+def train_on_split(
+    config: Mapping,
+    data: PreparedData,
+    split: pd.DataFrame,
+    train_subsets: Sequence[str],
+    eval_on: str,
+) -> TrainedModel:
+    """Train the configured model on ``train_subsets`` of the split; evaluate each epoch on
+    the validation part (``eval_on='val'``) or the official test set (``eval_on='test'``)."""
+    device = resolve_device(config["device"])
+    channels_last = bool(config["train"]["channels_last"])
+    log.info("device %s, %d threads, torch %s", device, torch.get_num_threads(), torch.__version__)
+    model = new_model(config, data).to(device)
+    initial_state = {k: v.detach().clone().cpu() for k, v in model.state_dict().items()}
+    train_data = to_tensors(data, "train", training_indices(split, train_subsets), device, channels_last)
+    if eval_on == "val":
+        eval_data = to_tensors(data, "train", subset_indices(split, "val"), device, channels_last)
+    else:
+        eval_data = to_tensors(data, "test", None, device, channels_last)
+    log.info("training on %d images (%s), evaluating on %d (%s)", len(train_data), "+".join(train_subsets), len(eval_data), eval_on)
+    result = train(model, train_data, eval_data, config["optimizer"], config["train"], eval_name=eval_on)
+    return TrainedModel(model, initial_state, result)
+
+
+def run_cell(config: Mapping, cell_params: Mapping, data_path: str, split_path: str, history_path: str, metrics_path: str) -> dict:
+    """Train one grid cell; write its per-epoch history and its summary (a grid.csv row)."""
+    data = load_dataset(data_path, config["dataset"]["name"])
+    trained = train_on_split(config, data, read_split(split_path), ["train"], "val")
+    io.write_csv(history_path, pd.DataFrame(trained.result.history))
+    summary = cell_summary(Cell(name="", params=dict(cell_params)), trained.result.history, trained.result.status, trained.result.seconds)
+    io.write_json(metrics_path, summary)
+    return summary
+
+
+def best_config(config: Mapping, best: Mapping) -> dict:
+    """``config`` with the chosen grid values set."""
+    return Cell(name="best", params=dict(best["params"])).apply(config)
+
+
+def run_final(
+    config: Mapping, best: Mapping, train_on: str, data_path: str, split_path: str,
+    model_path: str, init_path: str, history_path: str,
+) -> TrainedModel:
+    """Retrain with the best values on train (+ val) and write θ0, θ* and the history."""
+    final = best_config(config, best)
+    data = load_dataset(data_path, final["dataset"]["name"])
+    subsets = ["train", "val"] if train_on == "train+val" else ["train"]
+    trained = train_on_split(final, data, read_split(split_path), subsets, "test")
+    if trained.result.status != "ok":
+        raise RuntimeError(
+            f"the final model diverged with the best values {dict(best['params'])} (loss "
+            f"{trained.result.history[-1]['train_loss']}); the grid cell with the same values did not. "
+            "Look at results/<study>/logs/train_final.log"
+        )
+    meta = {"study": str(config.get("study", "")), "params": str(dict(best["params"]))}
+    io.write_safetensors(init_path, trained.initial_state, meta)
+    io.write_safetensors(model_path, trained.model.state_dict(), meta)
+    io.write_csv(history_path, pd.DataFrame(trained.result.history))
+    return trained
+
+
+def load_model(config: Mapping, data: PreparedData, model_path: str, device: torch.device) -> nn.Module:
+    """The model of ``config`` with the weights of ``model_path`` (safetensors; nothing unpickled)."""
+    model = new_model(config, data)
+    model.load_state_dict(io.read_safetensors(model_path), strict=True)
+    model = model.to(device)
+    if config["train"]["channels_last"]:
+        model = model.to(memory_format=torch.channels_last)
+    return model.eval()
+
+
+def run_evaluate(config: Mapping, best: Mapping, data_path: str, model_path: str, metrics_path: str) -> dict:
+    """Test loss and accuracy of the final model, with the count of test images."""
+    final = best_config(config, best)
+    device = resolve_device(final["device"])
+    data = load_dataset(data_path, final["dataset"]["name"])
+    model = load_model(final, data, model_path, device)
+    test = to_tensors(data, "test", None, device, bool(final["train"]["channels_last"]))
+    loss, acc = evaluate(model, test, int(final["train"]["eval_batch_size"]))
+    metrics = {"test_loss": loss, "test_acc": acc, "n_test": len(test), "params": dict(best["params"]), "device": str(device)}
+    io.write_json(metrics_path, metrics)
+    return metrics

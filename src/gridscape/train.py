@@ -1,0 +1,140 @@
+"""One training loop for every model of a study: per-epoch history, divergence stop, progress.
+
+The loop reads batches from in-memory tensors (see ``data.loader``); it never touches files,
+so the scripts decide what to save and tests can run it on tiny tensors.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from .data.loader import TensorData
+
+log = logging.getLogger(__name__)
+
+HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "{eval}_loss", "{eval}_acc", "seconds")
+
+
+def seed_everything(seed: int) -> None:
+    """Fix torch's global RNG (weight init) and ask for deterministic kernels."""
+    torch.manual_seed(seed)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    if torch.backends.cudnn.is_available():
+        torch.backends.cudnn.benchmark = False
+
+
+@torch.inference_mode()
+def evaluate(model: nn.Module, data: TensorData, batch_size: int) -> tuple[float, float]:
+    """Mean cross-entropy (summed in float64) and accuracy over ``data``, in eval mode."""
+    was_training = model.training
+    model.eval()
+    loss_sum = torch.zeros((), dtype=torch.float64, device=data.images.device)
+    correct = torch.zeros((), dtype=torch.int64, device=data.images.device)
+    for images, labels in data.batches(batch_size):
+        logits = model(images)
+        loss_sum += nn.functional.cross_entropy(logits, labels, reduction="sum").double()
+        correct += (logits.argmax(dim=1) == labels).sum()
+    model.train(was_training)
+    n = len(data)
+    return float(loss_sum) / n, int(correct) / n
+
+
+@dataclass
+class TrainResult:
+    history: list[dict] = field(default_factory=list)
+    status: str = "ok"  # "ok" or "diverged"
+    seconds: float = 0.0
+
+
+def make_optimizer(model: nn.Module, optimizer_config: Mapping) -> torch.optim.Optimizer:
+    if optimizer_config["name"] != "sgd":
+        raise ValueError(f"config key optimizer.name: unknown optimiser {optimizer_config['name']!r}; expected sgd")
+    return torch.optim.SGD(
+        model.parameters(),
+        lr=optimizer_config["lr"],
+        momentum=optimizer_config["momentum"],
+        weight_decay=optimizer_config["weight_decay"],
+    )
+
+
+def train(
+    model: nn.Module,
+    train_data: TensorData,
+    eval_data: TensorData,
+    optimizer_config: Mapping,
+    train_config: Mapping,
+    eval_name: str = "val",
+    on_epoch: Callable[[dict], None] | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Train ``model`` for ``train_config['epochs']`` epochs, evaluating on ``eval_data`` each epoch.
+
+    Stops early, with status 'diverged', at the end of the first epoch whose training loss is
+    NaN or infinite. ``on_epoch`` receives each history row as soon as it exists.
+    """
+    device = train_data.images.device
+    if train_config["channels_last"]:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = make_optimizer(model, optimizer_config)
+    generator = torch.Generator().manual_seed(int(train_config["seed"]))
+    batch_size = int(train_config["batch_size"])
+    augmentations = tuple(train_config["augmentation"])
+    result = TrainResult()
+    n_batches = math.ceil(len(train_data) / batch_size)
+    for epoch in range(1, int(train_config["epochs"]) + 1):
+        start = time.perf_counter()
+        model.train()
+        loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+        correct = torch.zeros((), dtype=torch.int64, device=device)
+        bar = tqdm(
+            train_data.batches(batch_size, generator, augmentations),
+            total=n_batches,
+            desc=f"epoch {epoch}",
+            disable=not progress,
+            mininterval=10.0,
+            leave=False,
+        )
+        for images, labels in bar:
+            logits = model(images)
+            loss = nn.functional.cross_entropy(logits, labels)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.detach().double() * labels.shape[0]
+            correct += (logits.detach().argmax(dim=1) == labels).sum()
+        bar.close()
+        train_loss = float(loss_sum) / len(train_data)
+        eval_loss, eval_acc = evaluate(model, eval_data, int(train_config["eval_batch_size"]))
+        seconds = time.perf_counter() - start
+        result.seconds += seconds
+        row = {
+            "epoch": epoch,
+            "train_loss": train_loss,
+            "train_acc": int(correct) / len(train_data),
+            f"{eval_name}_loss": eval_loss,
+            f"{eval_name}_acc": eval_acc,
+            "seconds": seconds,
+        }
+        result.history.append(row)
+        log.info(
+            "epoch %d/%d  train_loss %.4f  train_acc %.4f  %s_loss %.4f  %s_acc %.4f  %.1fs",
+            epoch, train_config["epochs"], train_loss, row["train_acc"],
+            eval_name, eval_loss, eval_name, eval_acc, seconds,
+        )
+        if on_epoch is not None:
+            on_epoch(row)
+        if not math.isfinite(train_loss):
+            result.status = "diverged"
+            log.warning("training loss is %s at epoch %d: the run diverged and stops here", train_loss, epoch)
+            break
+    return result

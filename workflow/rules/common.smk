@@ -1,0 +1,76 @@
+# Configuration, the grid's cells and the input functions shared by the rule files.
+
+import os
+import re
+import sys
+from pathlib import Path
+
+from snakemake.utils import validate
+
+# The package holds the logic; make it importable here and in every script job (also on
+# cluster nodes, which re-read this file) without requiring it to be pip-installed.
+SRC = str(Path(workflow.basedir).parent / "src")
+sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (SRC, os.environ.get("PYTHONPATH", "")) if p
+)
+
+from gridscape.config import grid_cells, load_schema, validate as check_study
+from gridscape.data.registry import DATASETS
+
+SCHEMA = str(Path(workflow.basedir) / "schemas" / "config.schema.yaml")
+
+# gridscape's own check first: its messages name the key and what was expected.
+config.update(check_study(config, load_schema(SCHEMA)))
+validate(config, schema=SCHEMA)
+
+STUDY = config["study"]
+DATASET = DATASETS[config["dataset"]["name"]]
+DATA_DIR = f"{config['dataset']['root']}/{DATASET.name}"
+CELLS = {cell.name: cell for cell in grid_cells(config)}
+AXIS_KEYS = [axis["key"] for axis in config["search"]["axes"]]
+TRAINING_SECTIONS = ("dataset", "split", "model", "optimizer", "train", "device")
+CONDA_ENV = "../envs/gridscape.yaml"
+
+
+wildcard_constraints:
+    study=STUDY,
+    cell="|".join(re.escape(name) for name in CELLS),
+
+
+def training_config(base=config):
+    """The config sections that change a trained model (rerun triggers on these only)."""
+    return {key: base[key] for key in TRAINING_SECTIONS}
+
+
+def cell_config(wildcards):
+    return training_config(CELLS[wildcards.cell].apply(config))
+
+
+def cell_params(wildcards):
+    return CELLS[wildcards.cell].params
+
+
+def is_gpu_job():
+    """GPU rules ask for gpu=1 unless the study is pinned to the CPU."""
+    return 0 if config["device"] == "cpu" else 1
+
+
+def study_targets():
+    prefix = f"results/{STUDY}"
+    figures = [
+        "gallery",
+        "class_counts",
+        "grid_val_loss",
+        "grid_val_acc",
+        "curves_grid",
+        "curves_final",
+        "augmentation",
+    ]
+    return [
+        f"{prefix}/search/grid.csv",
+        f"{prefix}/search/best.json",
+        f"{prefix}/final/model.safetensors",
+        f"{prefix}/final/metrics.json",
+        *(f"{prefix}/figures/{name}.{ext}" for name in figures for ext in ("png", "pdf")),
+    ]

@@ -1,0 +1,21 @@
+"""Nine training images beside the configured augmentation of each."""
+
+import torch
+
+from gridscape.data import load_prepared
+from gridscape.data.augment import DESCRIPTIONS, apply_augmentations, to_uint8
+from gridscape.data.split import subset_indices
+from gridscape.logs import log_to_file
+from gridscape.plots.images import plot_augmentation_pairs
+from gridscape.study import read_split
+
+log = log_to_file(snakemake.log[0])
+data = load_prepared(snakemake.input.data)
+indices = subset_indices(read_split(snakemake.input.split), "train")[:9]
+originals = torch.from_numpy(data.train_images[indices])
+generator = torch.Generator().manual_seed(int(snakemake.params.seed))
+name = snakemake.params.augmentation
+augmented = to_uint8(apply_augmentations(originals, [name], generator, probability=1.0))
+plot_augmentation_pairs(
+    originals.numpy(), augmented.numpy(), data.train_labels[indices], data.classes, DESCRIPTIONS[name], list(snakemake.output)
+)
