@@ -11,7 +11,6 @@ rule plot_gallery:
         "results/{study}/logs/plot_gallery.log",
     params:
         size=config["figures"]["gallery_size"],
-        title=config["title"],
     conda:
         CONDA_ENV
     script:

@@ -1,0 +1,109 @@
+"""Config validation: defaults, and bad configs stopped with a message naming the key."""
+
+import pytest
+
+from gridscape.config import ConfigError, grid_cells, validate
+
+
+def study(**sections):
+    return {"study": "t", **sections}
+
+
+def test_defaults_are_the_handout_values():
+    config = validate({"study": "acse8"})
+    assert config["optimizer"] == {"name": "sgd", "lr": 0.01, "momentum": 0.5, "weight_decay": 0.0}
+    assert config["train"]["batch_size"] == 64
+    assert config["train"]["epochs"] == 30
+    assert config["train"]["eval_batch_size"] == 1000
+    assert config["train"]["seed"] == 42
+    assert config["split"]["val_fraction"] == 0.1
+    assert [a["key"] for a in config["search"]["axes"]] == ["optimizer.lr", "optimizer.momentum"]
+
+
+def test_validate_does_not_modify_its_input():
+    raw = {"study": "x"}
+    validate(raw)
+    assert raw == {"study": "x"}
+
+
+@pytest.mark.parametrize(
+    "config, key, expected",
+    [
+        (study(optimizer={"lr": 0}), "optimizer.lr", "> 0"),
+        (study(optimizer={"lr": -1e-3}), "optimizer.lr", "> 0"),
+        (study(optimizer={"momentum": 1.0}), "optimizer.momentum", "[0, 1)"),
+        (study(optimizer={"momentum": -0.1}), "optimizer.momentum", "[0, 1)"),
+        (study(split={"val_fraction": 0}), "split.val_fraction", "(0, 1)"),
+        (study(split={"val_fraction": 1.5}), "split.val_fraction", "(0, 1)"),
+        (study(dataset={"name": "imagenet"}), "dataset.name", "cifar10"),
+        (study(model={"name": "resnet9000"}), "model.name", "lenet5"),
+        (study(train={"batch_size": "64"}), "train.batch_size", "batch size"),
+        (study(train={"epochs": 0}), "train.epochs", "epochs"),
+        (study(optimiser={"lr": 0.1}), "optimiser", "known keys"),
+        (study(train={"epoch": 3}), "train.epoch", "known keys"),
+        ({"study": "../escape"}, "study", "plain identifier"),
+        ({"study": "a/b"}, "study", "plain identifier"),
+        ({"study": "has space"}, "study", "plain identifier"),
+        ({"title": "no study"}, "<top level>", "'study' is a required property"),
+        (study(device="gpu"), "device", "cuda"),
+        (study(search={"axes": []}), "search.axes", "One or two grid axes"),
+        (study(search={"axes": [{"key": k, "values": [1, 2]} for k in ("train.seed", "train.epochs", "train.batch_size")]}), "search.axes", "One or two grid axes"),
+        (study(search={"axes": [{"key": "optimizer.lr", "values": []}]}), "search.axes[0].values", "values of the axis"),
+        (study(search={"axes": [{"key": "optimizer.lr", "values": [0.1, 0.1]}]}), "search.axes[0].values", "values of the axis"),
+        (study(search={"axes": [{"key": "dataset.name", "values": ["mnist"]}]}), "search.axes[0].key", "Dotted config key"),
+        (study(search={"axes": [{"key": "optimizer.lr", "values": ["$(rm -rf ~)"]}]}), "search.axes[0].values[0]", "parts of file names"),
+    ],
+)
+def test_bad_config_names_the_key(config, key, expected):
+    with pytest.raises(ConfigError) as error:
+        validate(config)
+    message = str(error.value)
+    assert key in message
+    assert expected in message
+
+
+def test_axis_naming_a_missing_key():
+    with pytest.raises(ConfigError, match=r"search.axes\[1\].key: 'optimizer.nesterov' is not a key of the study"):
+        validate(study(search={"axes": [{"key": "optimizer.lr", "values": [0.1]}, {"key": "optimizer.nesterov", "values": [True]}]}))
+
+
+def test_axis_value_invalid_for_its_key():
+    with pytest.raises(ConfigError) as error:
+        validate(study(search={"axes": [{"key": "optimizer.lr", "values": [0.1, -0.5]}]}))
+    assert "search.axes[0].values[1]: -0.5 is not a valid value of optimizer.lr" in str(error.value)
+    assert "Learning rate" in str(error.value)
+
+
+def test_yaml_exponent_written_as_text_gets_a_hint():
+    with pytest.raises(ConfigError, match="YAML reads 1e-3 as text"):
+        validate(study(search={"axes": [{"key": "optimizer.lr", "values": ["1e-3"]}]}))
+
+
+def test_same_axis_key_twice():
+    with pytest.raises(ConfigError, match="same key appears twice"):
+        validate(study(search={"axes": [{"key": "optimizer.lr", "values": [0.1]}, {"key": "optimizer.lr", "values": [0.2]}]}))
+
+
+def test_grid_cells_row_major_with_readable_names():
+    config = validate(study(search={"axes": [
+        {"key": "optimizer.lr", "values": [0.1, 0.001]},
+        {"key": "model.activation", "values": ["relu", "tanh", "gelu"]},
+    ]}))
+    cells = grid_cells(config)
+    assert len(cells) == 6
+    assert [c.params["optimizer.lr"] for c in cells] == [0.1, 0.1, 0.1, 0.001, 0.001, 0.001]
+    assert cells[4].name == "optimizer.lr~0.001_model.activation~tanh"
+    assert len({c.name for c in cells}) == 6
+    applied = cells[4].apply(config)
+    assert applied["optimizer"]["lr"] == 0.001 and applied["model"]["activation"] == "tanh"
+    assert config["optimizer"]["lr"] == 0.01  # the base config is untouched
+
+
+def test_repo_configs_are_valid():
+    import yaml
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted((root / "config").glob("*.yaml")):
+        config = validate(yaml.safe_load(path.read_text()))
+        assert len(grid_cells(config)) >= 1, path

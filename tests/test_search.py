@@ -1,0 +1,104 @@
+"""Grid aggregation and the choice of the best cell."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from gridscape.config import Cell
+from gridscape.search import SearchError, aggregate, cell_summary, choose_best, edge_axes
+
+AXES = [
+    {"key": "optimizer.lr", "values": [0.1, 0.01, 0.001]},
+    {"key": "optimizer.momentum", "values": [0.2, 0.5, 0.8]},
+]
+
+
+def make_grid(val_acc, val_loss=None, status=None):
+    rows = []
+    i = 0
+    for lr in AXES[0]["values"]:
+        for m in AXES[1]["values"]:
+            rows.append({
+                "optimizer.lr": lr, "optimizer.momentum": m,
+                "train_loss": 1.0, "train_acc": 0.5,
+                "val_loss": val_loss[i] if val_loss else 1.0 - val_acc[i],
+                "val_acc": val_acc[i], "status": status[i] if status else "ok",
+                "seconds": 1.0, "epochs_run": 3,
+            })
+            i += 1
+    return aggregate(rows, ["optimizer.lr", "optimizer.momentum"])
+
+
+def test_best_is_argmax_with_margin_and_runner_up():
+    grid = make_grid([0.1, 0.2, 0.3, 0.4, 0.65, 0.6, 0.1, 0.1, 0.1])
+    best = choose_best(grid, AXES, "val_acc")
+    assert best["params"] == {"optimizer.lr": 0.01, "optimizer.momentum": 0.5}
+    assert best["value"] == 0.65
+    assert best["runner_up"]["params"] == {"optimizer.lr": 0.01, "optimizer.momentum": 0.8}
+    assert best["margin"] == pytest.approx(0.05)
+    assert best["on_edge"] == []
+    assert best["metric"] == "val_acc"
+
+
+def test_best_on_the_edge_is_reported():
+    grid = make_grid([0.9, 0.2, 0.3, 0.4, 0.5, 0.6, 0.1, 0.1, 0.1])
+    best = choose_best(grid, AXES, "val_acc")
+    assert best["params"] == {"optimizer.lr": 0.1, "optimizer.momentum": 0.2}
+    assert best["on_edge"] == ["optimizer.lr", "optimizer.momentum"]
+
+
+def test_ties_go_to_lower_loss_then_grid_order():
+    acc = [0.5, 0.7, 0.1, 0.1, 0.7, 0.1, 0.1, 0.1, 0.7]
+    loss = [1.0, 0.9, 1.0, 1.0, 0.8, 1.0, 1.0, 1.0, 0.8]
+    best = choose_best(make_grid(acc, loss), AXES, "val_acc")
+    assert best["params"] == {"optimizer.lr": 0.01, "optimizer.momentum": 0.5}  # index 4 before 8
+    assert best["tied_with"] == [{"optimizer.lr": 0.001, "optimizer.momentum": 0.8}, {"optimizer.lr": 0.1, "optimizer.momentum": 0.5}]
+    assert best["margin"] == 0.0
+
+
+def test_diverged_cells_are_never_best():
+    acc = [0.99, 0.5, 0.4, 0.3, 0.2, 0.1, 0.1, 0.1, 0.1]
+    status = ["diverged"] + ["ok"] * 8
+    loss = [math.nan] + [1.0] * 8
+    best = choose_best(make_grid(acc, loss, status), AXES, "val_acc")
+    assert best["params"] == {"optimizer.lr": 0.1, "optimizer.momentum": 0.5}
+    assert best["n_diverged"] == 1
+    assert best["diverged"] == [{"optimizer.lr": 0.1, "optimizer.momentum": 0.2}]
+
+
+def test_lowest_loss_metric():
+    loss = [0.9, 0.8, 0.3, 0.7, 0.6, 0.5, 0.4, 0.35, 1.0]
+    best = choose_best(make_grid([0.5] * 9, loss), AXES, "val_loss")
+    assert best["params"] == {"optimizer.lr": 0.1, "optimizer.momentum": 0.8}
+    assert best["value"] == 0.3
+
+
+def test_every_cell_diverged_stops_with_a_clear_message():
+    grid = make_grid([0.1] * 9, [math.inf] * 9, ["diverged"] * 9)
+    with pytest.raises(SearchError, match="every one of the 9 cells of the grid diverged"):
+        choose_best(grid, AXES, "val_acc")
+
+
+def test_grid_csv_round_trip_keeps_types(tmp_path):
+    from gridscape import io
+
+    grid = make_grid([0.1, 0.2, 0.3, 0.4, 0.65, 0.6, 0.1, 0.1, 0.1])
+    io.write_csv(tmp_path / "grid.csv", grid)
+    back = pd.read_csv(tmp_path / "grid.csv")
+    assert list(back.columns[:2]) == ["optimizer.lr", "optimizer.momentum"]
+    assert choose_best(back, AXES, "val_acc")["params"] == {"optimizer.lr": 0.01, "optimizer.momentum": 0.5}
+
+
+def test_cell_summary_takes_the_last_epoch():
+    history = [
+        {"epoch": 1, "train_loss": 2.0, "train_acc": 0.1, "val_loss": 2.1, "val_acc": 0.12, "seconds": 1.0},
+        {"epoch": 2, "train_loss": 1.0, "train_acc": 0.6, "val_loss": 1.1, "val_acc": 0.55, "seconds": 1.0},
+    ]
+    row = cell_summary(Cell("c", {"optimizer.lr": 0.1}), history, "ok", 2.0)
+    assert row == {"optimizer.lr": 0.1, "train_loss": 1.0, "train_acc": 0.6, "val_loss": 1.1, "val_acc": 0.55, "status": "ok", "seconds": 2.0, "epochs_run": 2}
+
+
+def test_edges_ignore_seed_and_categorical_axes():
+    axes = [{"key": "train.seed", "values": [31, 42, 53]}, {"key": "model.activation", "values": ["relu", "tanh"]}]
+    assert edge_axes({"train.seed": 31, "model.activation": "relu"}, axes) == []

@@ -1,0 +1,185 @@
+"""The whole workflow, end to end, on a tiny CIFAR-10 archive in the official binary format.
+
+One Snakemake run (module fixture) feeds several tests, each checking one contract file or
+one agreement between files.
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from fakedata import make_cifar10_archive
+
+pytestmark = pytest.mark.workflow
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile")]
+STUDY = "tiny-cifar10"
+
+
+def tiny_config(mirror: Path, md5: str, **overrides) -> dict:
+    config = {
+        "study": STUDY,
+        "title": "Tiny CIFAR-10 & friends: 100% {escaped}_test",
+        "device": "cpu",
+        "dataset": {
+            "name": "cifar10",
+            "mirror": mirror.as_uri() + "/",
+            "checksums": {"cifar-10-binary.tar.gz": md5},
+        },
+        "split": {"val_fraction": 0.2, "seed": 1},
+        "train": {"seed": 3, "batch_size": 16, "epochs": 2, "eval_batch_size": 32},
+        "search": {
+            "axes": [
+                {"key": "optimizer.lr", "values": [0.05, 0.01]},
+                {"key": "optimizer.momentum", "values": [0.0, 0.5]},
+            ],
+            "reason": "tiny test grid",
+        },
+    }
+    config.update(overrides)
+    return config
+
+
+def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
+    proc = subprocess.run(
+        [*SNAKEMAKE, "--directory", str(workdir), "--cores", "2", *args],
+        capture_output=True, text=True, env=env, timeout=900,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+    return proc
+
+
+def write_config(workdir: Path, config: dict) -> None:
+    (workdir / "config").mkdir(parents=True, exist_ok=True)
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("study")
+    mirror = workdir / "mirror"
+    mirror.mkdir()
+    _, md5, _ = make_cifar10_archive(mirror, images_per_class_per_batch=2, test_images_per_class=2, seed=0)
+    write_config(workdir, tiny_config(mirror, md5))
+    run_snakemake(workdir)
+    return workdir / "results" / STUDY
+
+
+def test_grid_csv_contract(study):
+    grid = pd.read_csv(study / "search" / "grid.csv")
+    assert list(grid.columns[:2]) == ["optimizer.lr", "optimizer.momentum"]
+    assert {"train_loss", "train_acc", "val_loss", "val_acc", "status", "seconds"} <= set(grid.columns)
+    assert len(grid) == 4
+    assert grid[["optimizer.lr", "optimizer.momentum"]].values.tolist() == [[0.05, 0.0], [0.05, 0.5], [0.01, 0.0], [0.01, 0.5]]
+    assert set(grid["status"]) <= {"ok", "diverged"}
+    for column in ("train_acc", "val_acc"):
+        assert grid[column].between(0, 1).all()
+    assert (grid["seconds"] > 0).all()
+
+
+def test_best_is_the_argmax_of_the_grid(study):
+    grid = pd.read_csv(study / "search" / "grid.csv")
+    best = json.loads((study / "search" / "best.json").read_text())
+    assert best["metric"] == "val_acc"
+    ok = grid[grid.status == "ok"]
+    assert best["value"] == pytest.approx(ok["val_acc"].max())
+    row = grid[(grid["optimizer.lr"] == best["params"]["optimizer.lr"]) & (grid["optimizer.momentum"] == best["params"]["optimizer.momentum"])]
+    assert len(row) == 1 and row["val_acc"].iloc[0] == pytest.approx(best["value"])
+
+
+def test_each_cell_history_ends_in_its_grid_row(study):
+    grid = pd.read_csv(study / "search" / "grid.csv")
+    cells = sorted((study / "search" / "cells").iterdir())
+    assert len(cells) == 4
+    for cell in cells:
+        history = pd.read_csv(cell / "history.csv")
+        assert list(history.columns) == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds"]
+        assert history["epoch"].tolist() == [1, 2]
+        metrics = json.loads((cell / "metrics.json").read_text())
+        assert metrics["val_acc"] == history["val_acc"].iloc[-1]
+        assert metrics["val_acc"] in grid["val_acc"].tolist()
+
+
+def test_final_model_and_metrics_agree(study):
+    from safetensors.torch import load_file
+
+    from gridscape.models import build_model
+
+    metrics = json.loads((study / "final" / "metrics.json").read_text())
+    history = pd.read_csv(study / "final" / "history.csv")
+    assert list(history.columns) == ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"]
+    assert metrics["test_loss"] == pytest.approx(history["test_loss"].iloc[-1], rel=1e-6)
+    assert metrics["test_acc"] == pytest.approx(history["test_acc"].iloc[-1])
+    assert metrics["n_test"] == 20
+    best = json.loads((study / "search" / "best.json").read_text())
+    assert metrics["params"] == best["params"]
+    state = load_file(str(study / "final" / "model.safetensors"))
+    model = build_model({"name": "lenet5", "activation": "relu"}, (3, 32, 32), 10)
+    assert set(state) == set(model.state_dict())
+    model.load_state_dict(state)
+
+
+def test_split_is_stratified(study):
+    split = pd.read_csv(study / "data" / "split.csv")
+    assert len(split) == 100
+    assert (split[split.subset == "val"].groupby("label").size() == 2).all()
+    counts = pd.read_csv(study / "data" / "class_counts.csv")
+    assert counts[["train", "val", "test"]].sum().tolist() == [80, 20, 20]
+
+
+def test_figures_are_png_and_pdf(study):
+    names = ["gallery", "class_counts", "grid_val_loss", "grid_val_acc", "curves_grid", "curves_final", "augmentation"]
+    for name in names:
+        png = (study / "figures" / f"{name}.png").read_bytes()
+        pdf = (study / "figures" / f"{name}.pdf").read_bytes()
+        assert png.startswith(b"\x89PNG") and len(png) > 5000, name
+        assert pdf.startswith(b"%PDF"), name
+
+
+def test_every_rule_logged_and_heavy_rules_benchmarked(study):
+    logs = {p.stem for p in (study / "logs").rglob("*.log")}
+    assert {"split", "aggregate_grid", "choose_best", "train_final", "evaluate_final", "plot_grid"} <= logs
+    benchmark = pd.read_csv(study / "benchmarks" / "train_final.tsv", sep="\t")
+    assert benchmark["s"].iloc[0] > 0
+    log = (study / "logs" / "train_final.log").read_text()
+    assert "epoch 2/2" in log and "test_acc" in log
+
+
+def test_nothing_left_to_do_after_the_run(study):
+    proc = run_snakemake(study.parents[1], "--dry-run", "--quiet", "rules")
+    assert "Nothing to be done" in proc.stdout + proc.stderr or proc.stdout.strip() == ""
+
+
+def test_corrupt_download_names_the_file(tmp_path):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    make_cifar10_archive(mirror, images_per_class_per_batch=1, test_images_per_class=1, seed=0)
+    write_config(tmp_path, tiny_config(mirror, "0" * 32))
+    proc = run_snakemake(tmp_path, check=False)
+    assert proc.returncode != 0
+    output = proc.stdout + proc.stderr
+    assert "cifar-10-binary.tar.gz" in output and "md5" in output
+    assert not (tmp_path / "resources" / "datasets" / "cifar10" / "cifar10.npz").exists()
+    assert not (tmp_path / "results" / STUDY / "search").exists()
+
+
+def test_bad_config_stops_before_any_job(tmp_path):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    config = tiny_config(mirror, "0" * 32)
+    config["optimizer"] = {"lr": -0.1}
+    write_config(tmp_path, config)
+    proc = run_snakemake(tmp_path, check=False)
+    assert proc.returncode != 0
+    assert "config key optimizer.lr" in proc.stdout + proc.stderr
+    assert not (tmp_path / "resources").exists() and not (tmp_path / "results").exists()
