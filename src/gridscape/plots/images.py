@@ -98,8 +98,13 @@ def plot_augmentation_pairs(
     classes: Sequence[str],
     augmentation_name: str,
     paths: PathList,
+    description: str | None = None,
 ) -> FigureInfo:
-    """Originals beside their augmented versions, three pairs per row."""
+    """Originals beside their augmented versions, three pairs per row.
+
+    ``augmentation_name`` heads the augmented columns, so keep it short; ``description``
+    (the full wording) goes in the title.
+    """
     originals = _check_images(originals, "originals")
     augmented = _check_images(augmented, "augmented")
     if not len(originals) == len(augmented) == len(labels):
@@ -115,7 +120,7 @@ def plot_augmentation_pairs(
         if k < per_row:
             _column_header(left, "original")
             _column_header(right, augmentation_name)
-    fig.suptitle(f"Data augmentation: {augmentation_name}")
+    fig.suptitle(f"Data augmentation: {description or augmentation_name}")
     return save_figure(fig, paths)
 
 
