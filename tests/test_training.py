@@ -145,3 +145,17 @@ def test_diverging_run_stops_and_is_marked():
     assert result.status == "diverged"
     assert len(result.history) < 5
     assert not math.isfinite(result.history[-1]["train_loss"])
+
+
+def test_gpu_count_reads_the_driver_and_cuda_visible_devices(tmp_path, monkeypatch):
+    from gridscape.gpus import visible_gpu_count
+
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    assert visible_gpu_count(tmp_path / "missing") == 0
+    for bus in ("0000:01:00.0", "0000:02:00.0", "0000:03:00.0"):
+        (tmp_path / bus).mkdir()
+    assert visible_gpu_count(tmp_path) == 3
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "1")
+    assert visible_gpu_count(tmp_path) == 1
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert visible_gpu_count(tmp_path) == 0

@@ -18,6 +18,7 @@ os.environ.update(
 
 from gridscape.config import grid_cells, load_schema, validate as check_study
 from gridscape.data.registry import DATASETS
+from gridscape.gpus import visible_gpu_count
 
 SCHEMA = str(Path(workflow.basedir) / "schemas" / "config.schema.yaml")
 
@@ -53,8 +54,16 @@ def cell_params(wildcards):
 
 
 def is_gpu_job():
-    """GPU rules ask for gpu=1 unless the study is pinned to the CPU."""
-    return 0 if config["device"] == "cpu" else 1
+    """gpu=1 for GPU rules when they will use one: device cuda, or auto on a machine with a GPU.
+
+    On a CPU-only machine 'auto' asks for none, so `--resources gpu=1` does not serialise
+    the CPU jobs. A cluster profile sets gpu=1 per rule (the submitting host may have no GPU).
+    """
+    if config["device"] == "cuda":
+        return 1
+    if config["device"] == "auto" and visible_gpu_count() > 0:
+        return 1
+    return 0
 
 
 def study_targets():
