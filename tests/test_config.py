@@ -107,3 +107,24 @@ def test_repo_configs_are_valid():
     for path in sorted((root / "config").glob("*.yaml")):
         config = validate(yaml.safe_load(path.read_text()))
         assert len(grid_cells(config)) >= 1, path
+
+
+def test_schema_enums_list_exactly_the_registries():
+    from gridscape.config import load_schema
+    from gridscape.data.augment import AUGMENTATION_NAMES
+    from gridscape.data.registry import DATASETS
+    from gridscape.models import MODELS
+    from gridscape.models.lenet import ACTIVATIONS
+
+    props = load_schema()["properties"]
+    assert props["dataset"]["properties"]["name"]["enum"] == list(DATASETS)
+    assert props["model"]["properties"]["name"]["enum"] == list(MODELS)
+    assert props["model"]["properties"]["activation"]["enum"] == list(ACTIVATIONS)
+    assert props["train"]["properties"]["augmentation"]["items"]["enum"] == list(AUGMENTATION_NAMES)
+    assert props["figures"]["properties"]["augmentation"]["enum"] == list(AUGMENTATION_NAMES)
+
+
+@pytest.mark.parametrize("root", ["/etc", "../outside", "data/../../x"])
+def test_dataset_root_stays_inside_the_working_directory(root):
+    with pytest.raises(ConfigError, match="dataset.root"):
+        validate(study(dataset={"root": root}))

@@ -118,8 +118,9 @@ def test_plotting_leaves_global_style_alone(tmp_path: Path) -> None:
 
 
 def test_format_value_is_compact() -> None:
-    assert [format_value(v) for v in (0.1, 0.01, 0.001, 1e-05, 0.0, 64, np.int64(3), "sgd")] == [
-        "0.1", "0.01", "0.001", "1e-05", "0", "64", "3", "sgd"]
+    values = (0.1, 0.01, 0.001, 1e-05, 0.0, 64, np.int64(3), np.float64(1 / 30), np.bool_(True), "sgd")
+    assert [format_value(v) for v in values] == [
+        "0.1", "0.01", "0.001", "1e-05", "0.0", "64", "3", "0.03333333333333333", "true", "sgd"]
 
 
 # --- images ------------------------------------------------------------------------------
@@ -206,7 +207,7 @@ def test_heatmap_annotations_follow_grid_order(tmp_path: Path) -> None:
                              best={"optimizer.lr": 0.01, "optimizer.momentum": 0.9})
     _assert_png_size(_assert_real_files(paths), info.size_px)
     assert info.notes["rows"] == ["0.01", "0.1", "1e-05"]
-    assert info.notes["columns"] == ["0.9", "0"]
+    assert info.notes["columns"] == ["0.9", "0.0"]
     assert info.annotations == ("62.3%", "50.0%", "50.0%", "diverged", "50.0%", "50.0%")
     assert info.notes["best_outlined"] is True
 

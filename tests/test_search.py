@@ -5,7 +5,6 @@ import math
 import pandas as pd
 import pytest
 
-from gridscape.config import Cell
 from gridscape.search import SearchError, aggregate, cell_summary, choose_best, edge_axes
 
 AXES = [
@@ -24,7 +23,7 @@ def make_grid(val_acc, val_loss=None, status=None):
                 "train_loss": 1.0, "train_acc": 0.5,
                 "val_loss": val_loss[i] if val_loss else 1.0 - val_acc[i],
                 "val_acc": val_acc[i], "status": status[i] if status else "ok",
-                "seconds": 1.0, "epochs_run": 3,
+                "seconds": 1.0,
             })
             i += 1
     return aggregate(rows, ["optimizer.lr", "optimizer.momentum"])
@@ -95,10 +94,24 @@ def test_cell_summary_takes_the_last_epoch():
         {"epoch": 1, "train_loss": 2.0, "train_acc": 0.1, "val_loss": 2.1, "val_acc": 0.12, "seconds": 1.0},
         {"epoch": 2, "train_loss": 1.0, "train_acc": 0.6, "val_loss": 1.1, "val_acc": 0.55, "seconds": 1.0},
     ]
-    row = cell_summary(Cell("c", {"optimizer.lr": 0.1}), history, "ok", 2.0)
-    assert row == {"optimizer.lr": 0.1, "train_loss": 1.0, "train_acc": 0.6, "val_loss": 1.1, "val_acc": 0.55, "status": "ok", "seconds": 2.0, "epochs_run": 2}
+    row = cell_summary({"optimizer.lr": 0.1}, history, "ok", 2.0)
+    assert row == {"optimizer.lr": 0.1, "train_loss": 1.0, "train_acc": 0.6, "val_loss": 1.1, "val_acc": 0.55, "status": "ok", "seconds": 2.0}
 
 
 def test_edges_ignore_seed_and_categorical_axes():
     axes = [{"key": "train.seed", "values": [31, 42, 53]}, {"key": "model.activation", "values": ["relu", "tanh"]}]
     assert edge_axes({"train.seed": 31, "model.activation": "relu"}, axes) == []
+
+
+def test_grid_values_survive_the_csv_exactly(tmp_path):
+    from gridscape import io
+
+    axes = [{"key": "optimizer.lr", "values": [0.1, 1 / 30]}]
+    rows = [
+        {"optimizer.lr": lr, "train_loss": 1.0, "train_acc": 0.5, "val_loss": 1.0, "val_acc": acc, "status": "ok", "seconds": 1.0}
+        for lr, acc in zip(axes[0]["values"], [0.2, 0.9])
+    ]
+    io.write_csv(tmp_path / "grid.csv", aggregate(rows, ["optimizer.lr"]))
+    best = choose_best(pd.read_csv(tmp_path / "grid.csv"), axes, "val_acc")
+    assert best["params"]["optimizer.lr"] == 1 / 30
+    assert best["on_edge"] == ["optimizer.lr"]

@@ -141,6 +141,8 @@ def _looks_like_number(text: str) -> bool:
 
 def format_value(value: Any) -> str:
     """The text of an axis value in file names and tables: short, exact, and stable."""
+    if hasattr(value, "item"):  # numpy scalars, as read back by pandas
+        value = value.item()
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):

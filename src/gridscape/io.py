@@ -28,10 +28,18 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        # mkstemp creates files readable by the owner only; results are meant to be shared.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, final)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
@@ -40,9 +48,9 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def _json_safe(value: Any) -> Any:
-    """Replace non-finite floats by strings so that the JSON stays standard."""
+    """Replace non-finite floats by null so that the JSON stays standard."""
     if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
+        return None
     if isinstance(value, Mapping):
         return {k: _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -62,9 +70,10 @@ def read_json(path: str | os.PathLike) -> Any:
 
 
 def write_csv(path: str | os.PathLike, frame) -> None:
-    """Write a pandas DataFrame as CSV with a fixed float format (same bytes for same numbers)."""
+    """Write a pandas DataFrame as CSV; floats in their shortest exact form, so values read
+    back equal the values written (a learning rate of 1/30 stays 1/30)."""
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, float_format="%.10g")
+        frame.to_csv(tmp, index=False)
 
 
 def write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:

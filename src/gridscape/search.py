@@ -7,7 +7,6 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from .config import Cell
 
 METRIC_COLUMNS = ("train_loss", "train_acc", "val_loss", "val_acc", "status", "seconds")
 HIGHER_IS_BETTER = {"val_acc": True, "val_loss": False}
@@ -17,22 +16,21 @@ class SearchError(RuntimeError):
     """The grid gives nothing to choose from."""
 
 
-def cell_summary(cell: Cell, history: Sequence[Mapping[str, Any]], status: str, seconds: float) -> dict:
+def cell_summary(params: Mapping[str, Any], history: Sequence[Mapping[str, Any]], status: str, seconds: float) -> dict:
     """One row of grid.csv: the cell's axis values and its last epoch's metrics."""
     last = history[-1]
-    row: dict[str, Any] = dict(cell.params)
+    row: dict[str, Any] = dict(params)
     for column in ("train_loss", "train_acc", "val_loss", "val_acc"):
         row[column] = last[column]
     row["status"] = status
     row["seconds"] = seconds
-    row["epochs_run"] = len(history)
     return row
 
 
 def aggregate(rows: Sequence[Mapping[str, Any]], axis_keys: Sequence[str]) -> pd.DataFrame:
     """grid.csv: one row per cell, axis columns first, then the metrics, in grid order."""
     frame = pd.DataFrame(list(rows))
-    return frame[[*axis_keys, *METRIC_COLUMNS, "epochs_run"]]
+    return frame[[*axis_keys, *METRIC_COLUMNS]]
 
 
 def _is_numeric_axis(key: str, values: Sequence[Any]) -> bool:

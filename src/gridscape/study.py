@@ -6,6 +6,7 @@ Snakemake. Files are written atomically by ``gridscape.io``.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,8 +97,9 @@ def run_cell(config: Mapping, cell_params: Mapping, data_path: str, split_path: 
     data = load_dataset(data_path, config["dataset"]["name"])
     trained = train_on_split(config, data, read_split(split_path), ["train"], "val")
     io.write_csv(history_path, pd.DataFrame(trained.result.history))
-    summary = cell_summary(Cell(name="", params=dict(cell_params)), trained.result.history, trained.result.status, trained.result.seconds)
-    io.write_json(metrics_path, summary)
+    result = trained.result
+    summary = cell_summary(cell_params, result.history, result.status, result.seconds)
+    io.write_json(metrics_path, {**summary, "epochs_run": len(result.history), "threads": torch.get_num_threads(), "device": str(next(trained.model.parameters()).device)})
     return summary
 
 
@@ -118,10 +120,10 @@ def run_final(
     if trained.result.status != "ok":
         raise RuntimeError(
             f"the final model diverged with the best values {dict(best['params'])} (loss "
-            f"{trained.result.history[-1]['train_loss']}); the grid cell with the same values did not. "
-            "Look at results/<study>/logs/train_final.log"
+            f"{trained.result.history[-1]['train_loss']}) when trained on {train_on}; "
+            "see the train_final log, and consider the runner-up values or a smaller learning rate"
         )
-    meta = {"study": str(config.get("study", "")), "params": str(dict(best["params"]))}
+    meta = {"params": json.dumps(dict(best["params"]))}
     io.write_safetensors(init_path, trained.initial_state, meta)
     io.write_safetensors(model_path, trained.model.state_dict(), meta)
     io.write_csv(history_path, pd.DataFrame(trained.result.history))
@@ -146,6 +148,13 @@ def run_evaluate(config: Mapping, best: Mapping, data_path: str, model_path: str
     model = load_model(final, data, model_path, device)
     test = to_tensors(data, "test", None, device, bool(final["train"]["channels_last"]))
     loss, acc = evaluate(model, test, int(final["train"]["eval_batch_size"]))
-    metrics = {"test_loss": loss, "test_acc": acc, "n_test": len(test), "params": dict(best["params"]), "device": str(device)}
+    metrics = {
+        "test_loss": loss,
+        "test_acc": acc,
+        "n_test": len(test),
+        "params": dict(best["params"]),
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+    }
     io.write_json(metrics_path, metrics)
     return metrics

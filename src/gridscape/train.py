@@ -11,7 +11,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Mapping
 
 import torch
 from torch import nn
@@ -20,9 +20,6 @@ from tqdm import tqdm
 from .data.loader import TensorData
 
 log = logging.getLogger(__name__)
-
-HISTORY_COLUMNS = ("epoch", "train_loss", "train_acc", "{eval}_loss", "{eval}_acc", "seconds")
-
 
 def seed_everything(seed: int) -> None:
     """Fix torch's global RNG (weight init) and ask for deterministic kernels."""
@@ -74,13 +71,12 @@ def train(
     optimizer_config: Mapping,
     train_config: Mapping,
     eval_name: str = "val",
-    on_epoch: Callable[[dict], None] | None = None,
     progress: bool = True,
 ) -> TrainResult:
     """Train ``model`` for ``train_config['epochs']`` epochs, evaluating on ``eval_data`` each epoch.
 
     Stops early, with status 'diverged', at the end of the first epoch whose training loss is
-    NaN or infinite. ``on_epoch`` receives each history row as soon as it exists.
+    NaN or infinite, or whose evaluation loss is.
     """
     device = train_data.images.device
     if train_config["channels_last"]:
@@ -131,10 +127,11 @@ def train(
             epoch, train_config["epochs"], train_loss, row["train_acc"],
             eval_name, eval_loss, eval_name, eval_acc, seconds,
         )
-        if on_epoch is not None:
-            on_epoch(row)
-        if not math.isfinite(train_loss):
+        if not (math.isfinite(train_loss) and math.isfinite(eval_loss)):
             result.status = "diverged"
-            log.warning("training loss is %s at epoch %d: the run diverged and stops here", train_loss, epoch)
+            log.warning(
+                "loss is not finite at epoch %d (train %s, %s %s): the run diverged and stops here",
+                epoch, train_loss, eval_name, eval_loss,
+            )
             break
     return result

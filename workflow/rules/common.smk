@@ -31,7 +31,7 @@ DATASET = DATASETS[config["dataset"]["name"]]
 DATA_DIR = f"{config['dataset']['root']}/{DATASET.name}"
 CELLS = {cell.name: cell for cell in grid_cells(config)}
 AXIS_KEYS = [axis["key"] for axis in config["search"]["axes"]]
-TRAINING_SECTIONS = ("dataset", "split", "model", "optimizer", "train", "device")
+TRAINING_SECTIONS = ("split", "model", "optimizer", "train", "device")
 CONDA_ENV = "../envs/gridscape.yaml"
 
 
@@ -41,8 +41,12 @@ wildcard_constraints:
 
 
 def training_config(base=config):
-    """The config sections that change a trained model (rerun triggers on these only)."""
-    return {key: base[key] for key in TRAINING_SECTIONS}
+    """The config that changes a trained model (rerun triggers on these only): not the
+    download mirror, the figures or the landscape."""
+    return {
+        "dataset": {"name": base["dataset"]["name"]},
+        **{key: base[key] for key in TRAINING_SECTIONS},
+    }
 
 
 def cell_config(wildcards):

@@ -19,6 +19,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from cycler import cycler  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from gridscape.config import format_value  # noqa: E402  (one spelling of axis values everywhere)
+
 DPI = 150
 
 # Okabe & Ito (2008): distinguishable under the common forms of colour blindness.
@@ -152,17 +154,6 @@ def save_figure(fig: Figure, paths: Sequence[str | os.PathLike]) -> FigureInfo:
         for tmp in temps:
             tmp.unlink(missing_ok=True)
         plt.close(fig)
-
-
-def format_value(value: object) -> str:
-    """Axis values as a person would write them: 0.1, 0.01, 1e-05, 64, sgd."""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    if isinstance(value, numbers.Real):
-        return f"{float(value):g}"
-    return str(value)
 
 
 def same_value(a: object, b: object) -> bool:

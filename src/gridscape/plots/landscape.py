@@ -1,0 +1,277 @@
+"""Loss-landscape figures: contour, filled contour, heat map, 3-D surface and 1-D slices.
+
+Every 2-D figure reads a ``Surface`` (``Z[j, i] = f(alpha[i], beta[j])``, rows = beta), draws
+against the real α and β values, and marks θ* at (0, 0). Losses spanning more than
+``LOG_LEVELS_RATIO`` get geometric levels; everything above the clip value (by default the
+95th percentile, so that a few exploding edge points do not flatten the basin) shares the
+top colour, and the 3-D surface is clipped there.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Mapping, Sequence
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib import colors
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from gridscape import io
+from gridscape.landscape.grid import Surface
+from gridscape.plots.style import MISSING_COLOR, OKABE_ITO, FigureInfo, new_figure, save_figure, styled
+
+PathList = Sequence[str | os.PathLike]
+
+CLIP_PERCENTILE = 95.0
+LOG_LEVELS_RATIO = 30.0  # max/min loss above which levels are spaced geometrically
+N_LEVELS = 12
+CMAP = "viridis"
+STAR = dict(marker="*", s=160, color=OKABE_ITO[5], edgecolor="white", linewidth=0.8, zorder=5)
+LOSS_COLOR, ACC_COLOR = OKABE_ITO[0], OKABE_ITO[1]
+FIGURES = ("contour", "contourf", "heatmap", "surface3d", "line", "interpolation")
+
+
+def load_surface(path: str | os.PathLike) -> Surface:
+    return Surface.from_arrays(io.read_npz(path))
+
+
+def clip_value(values: np.ndarray, percentile: float = CLIP_PERCENTILE) -> float:
+    """The loss above which the plots saturate: a high percentile of the finite values."""
+    finite = np.asarray(values, dtype=float)[np.isfinite(values)]
+    if finite.size == 0:
+        return 1.0
+    top = float(np.percentile(finite, percentile))
+    return top if top > finite.min() else float(finite.max())
+
+
+def landscape_levels(values: np.ndarray, zmax: float | None = None, n: int = N_LEVELS) -> tuple[np.ndarray, bool]:
+    """Contour levels from the minimum to the clip value; (levels, geometric?)."""
+    finite = np.asarray(values, dtype=float)[np.isfinite(values)]
+    if finite.size == 0:
+        return np.linspace(0.0, 1.0, n), False
+    low = float(finite.min())
+    high = float(zmax if zmax is not None else clip_value(finite))
+    if not high > low:
+        high = low + max(abs(low) * 1e-3, 1e-6)
+    if low > 0 and high / low > LOG_LEVELS_RATIO:
+        return np.geomspace(low, high, n), True
+    levels = MaxNLocator(nbins=n, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+    levels = levels[(levels >= low) & (levels <= high)]
+    if len(levels) < 3:
+        levels = np.linspace(low, high, n)
+    return levels, False
+
+
+def _level_label(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _finite_or_nan(z: np.ndarray) -> np.ma.MaskedArray:
+    return np.ma.masked_invalid(np.asarray(z, dtype=float))
+
+
+def _mark_theta_star(ax: Axes, surface: Surface, text_color: str = "white") -> None:
+    if surface.alpha.min() <= 0 <= surface.alpha.max() and surface.beta.min() <= 0 <= surface.beta.max():
+        ax.scatter([0.0], [0.0], **STAR)
+        ax.annotate(r"$\theta^*$", xy=(0.0, 0.0), xytext=(7, 5), textcoords="offset points", color=text_color,
+                    fontsize=11, fontweight="bold", zorder=6)
+
+
+def _axes_labels(ax: Axes) -> None:
+    ax.set_xlabel(r"$\alpha$ (along $\delta$)")
+    ax.set_ylabel(r"$\beta$ (along $\eta$)")
+
+
+def _square_if_same_span(ax: Axes, surface: Surface) -> None:
+    span_a = surface.alpha.max() - surface.alpha.min()
+    span_b = surface.beta.max() - surface.beta.min()
+    if span_a > 0 and np.isclose(span_a, span_b):
+        ax.set_aspect("equal")
+
+
+def _title(what: str, subtitle: str | None) -> str:
+    return f"{what}\n{subtitle}" if subtitle else what
+
+
+def _norm(levels: np.ndarray, geometric: bool) -> colors.Normalize:
+    if geometric:
+        return colors.LogNorm(vmin=levels[0], vmax=levels[-1])
+    return colors.Normalize(vmin=levels[0], vmax=levels[-1])
+
+
+@styled
+def plot_contour(surface: Surface, paths: PathList, subtitle: str | None = None, zmax: float | None = None) -> FigureInfo:
+    """Contour lines with labelled levels."""
+    levels, geometric = landscape_levels(surface.loss, zmax)
+    fig = new_figure(5.6, 5.0)
+    ax = fig.add_subplot()
+    cs = ax.contour(surface.alpha, surface.beta, _finite_or_nan(surface.loss), levels=levels, cmap=CMAP,
+                    norm=_norm(levels, geometric), linewidths=1.1)
+    ax.clabel(cs, levels=cs.levels[::2] if len(cs.levels) > 8 else cs.levels, fmt=_level_label, fontsize=7, inline=True)
+    _mark_theta_star(ax, surface, "black")
+    _axes_labels(ax)
+    _square_if_same_span(ax, surface)
+    ax.set_title(_title("Loss contours around the final model", subtitle))
+    info = save_figure(fig, paths)
+    return FigureInfo(info.paths, info.size_px, notes={"levels": [float(v) for v in levels], "geometric": geometric})
+
+
+@styled
+def plot_contourf(surface: Surface, paths: PathList, subtitle: str | None = None, zmax: float | None = None) -> FigureInfo:
+    """Filled contours with a colour bar; losses above the top level share its colour."""
+    levels, geometric = landscape_levels(surface.loss, zmax)
+    fig = new_figure(6.2, 5.0)
+    ax = fig.add_subplot()
+    z = np.clip(_finite_or_nan(surface.loss), levels[0], levels[-1])
+    cs = ax.contourf(surface.alpha, surface.beta, z, levels=levels, cmap=CMAP, norm=_norm(levels, geometric))
+    ax.contour(surface.alpha, surface.beta, z, levels=levels, colors="white", linewidths=0.4, alpha=0.6)
+    bar = fig.colorbar(cs, ax=ax, shrink=0.9)
+    bar.set_label("loss" + (" (clipped)" if levels[-1] < np.nanmax(np.where(np.isfinite(surface.loss), surface.loss, np.nan)) else ""))
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _level_label(v)))
+    _mark_theta_star(ax, surface)
+    _axes_labels(ax)
+    _square_if_same_span(ax, surface)
+    ax.set_title(_title("Loss landscape (filled contours)", subtitle))
+    info = save_figure(fig, paths)
+    return FigureInfo(info.paths, info.size_px, notes={"levels": [float(v) for v in levels], "geometric": geometric})
+
+
+@styled
+def plot_heatmap(surface: Surface, paths: PathList, subtitle: str | None = None, zmax: float | None = None) -> FigureInfo:
+    """One cell per grid point, drawn at its real (α, β); non-finite points in grey."""
+    levels, geometric = landscape_levels(surface.loss, zmax)
+    fig = new_figure(6.2, 5.0)
+    ax = fig.add_subplot()
+    cmap = matplotlib.colormaps[CMAP].copy()
+    cmap.set_bad(MISSING_COLOR)
+    mesh = ax.pcolormesh(surface.alpha, surface.beta, _finite_or_nan(surface.loss), shading="nearest", cmap=cmap,
+                         norm=_norm(levels, geometric))
+    bar = fig.colorbar(mesh, ax=ax, shrink=0.9, extend="max")
+    bar.set_label("loss")
+    _mark_theta_star(ax, surface)
+    _axes_labels(ax)
+    _square_if_same_span(ax, surface)
+    ax.set_title(_title("Loss landscape (heat map)", subtitle))
+    info = save_figure(fig, paths)
+    return FigureInfo(info.paths, info.size_px, notes={"vmin": float(levels[0]), "vmax": float(levels[-1])})
+
+
+@styled
+def plot_surface3d(surface: Surface, paths: PathList, subtitle: str | None = None, zmax: float | None = None) -> FigureInfo:
+    """The surface in 3-D (an axes made with ``projection='3d'``), z clipped at ``zmax``."""
+    finite = np.isfinite(surface.loss)
+    top = float(zmax if zmax is not None else clip_value(surface.loss))
+    z = np.where(finite, np.minimum(surface.loss, top), top)
+    low = float(z.min())
+    fig = new_figure(6.4, 5.4)
+    ax = fig.add_subplot(projection="3d")
+    ax.computed_zorder = False  # draw in call order, so θ*'s marker stays on top of the surface
+    a, b = np.meshgrid(surface.alpha, surface.beta)  # (num_beta, num_alpha), like z
+    ax.plot_surface(a, b, z, cmap=CMAP, norm=colors.Normalize(low, top), rstride=1, cstride=1,
+                    linewidth=0.15, edgecolor=(1, 1, 1, 0.25), antialiased=True)
+    try:
+        centre = surface.value(0.0, 0.0)
+        ax.scatter([0.0], [0.0], [min(centre, top)], marker="*", s=140, color=STAR["color"], edgecolor="white",
+                   depthshade=False, label=r"$\theta^*$", zorder=10)
+        ax.legend(loc="upper left")
+    except KeyError:
+        pass
+    ax.set_zlim(low, top if top > low else low + 1.0)
+    ax.set_xlabel(r"$\alpha$")
+    ax.set_ylabel(r"$\beta$")
+    ax.set_zlabel("loss")
+    ax.view_init(elev=32, azim=-58)
+    clipped = bool((surface.loss[finite] > top).any() or (~finite).any())
+    ax.set_title(_title("Loss surface" + (f" (clipped at {top:.3g})" if clipped else ""), subtitle))
+    info = save_figure(fig, paths)
+    return FigureInfo(info.paths, info.size_px, notes={"zmax": top, "clipped": clipped})
+
+
+def _twin_plot(ax: Axes, x: np.ndarray, loss: np.ndarray, acc: np.ndarray) -> Axes:
+    loss = np.where(np.isfinite(loss), loss, np.nan)
+    ax.plot(x, loss, color=LOSS_COLOR, label="loss")
+    ax.set_ylabel("loss", color=LOSS_COLOR)
+    ax.tick_params(axis="y", colors=LOSS_COLOR)
+    positive = loss[np.isfinite(loss) & (loss > 0)]
+    if positive.size and positive.max() / positive.min() > LOG_LEVELS_RATIO:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    right = ax.twinx()
+    right.spines["right"].set_visible(True)
+    right.plot(x, acc, color=ACC_COLOR, linestyle="--", label="accuracy")
+    right.set_ylabel("accuracy", color=ACC_COLOR)
+    right.tick_params(axis="y", colors=ACC_COLOR)
+    right.yaxis.set_major_formatter(PercentFormatter(1.0))
+    right.set_ylim(-0.02, 1.02)
+    ax.grid(True)
+    handles = ax.get_lines()[:1] + right.get_lines()[:1]
+    ax.figure.legend(handles, [h.get_label() for h in handles], loc="outside lower center", ncols=2)
+    return right
+
+
+def _mark(ax: Axes, x: float, text: str) -> None:
+    ax.axvline(x, color="0.4", linewidth=0.8, linestyle=":")
+    ax.annotate(text, xy=(x, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3), textcoords="offset points",
+                ha="left", va="top", fontsize=9)
+
+
+@styled
+def plot_line(line: pd.DataFrame, paths: PathList, subtitle: str | None = None) -> FigureInfo:
+    """Loss and accuracy along δ through θ* (β = 0)."""
+    fig = new_figure(6.0, 4.0)
+    ax = fig.add_subplot()
+    _twin_plot(ax, line["alpha"].to_numpy(), line["loss"].to_numpy(), line["acc"].to_numpy())
+    _mark(ax, 0.0, r"$\theta^*$")
+    ax.set_xlabel(r"$\alpha$: $\theta^* + \alpha\delta$")
+    ax.set_title(_title("Loss along the random direction $\\delta$", subtitle))
+    return save_figure(fig, paths)
+
+
+@styled
+def plot_interpolation(path: pd.DataFrame, paths: PathList, subtitle: str | None = None) -> FigureInfo:
+    """Loss and accuracy along θ(t) = (1 − t) θ0 + t θ*, with t = 0 and t = 1 marked."""
+    fig = new_figure(6.0, 4.0)
+    ax = fig.add_subplot()
+    _twin_plot(ax, path["t"].to_numpy(), path["loss"].to_numpy(), path["acc"].to_numpy())
+    for t, name in ((0.0, r"$\theta_0$ (t = 0)"), (1.0, r"$\theta^*$ (t = 1)")):
+        _mark(ax, t, name)
+    ax.set_xlabel(r"$t$: $(1-t)\,\theta_0 + t\,\theta^*$")
+    ax.set_title(_title("Loss on the straight path from initialisation to the final model", subtitle))
+    return save_figure(fig, paths)
+
+
+def _subtitle(diagnostics: Mapping | None) -> str | None:
+    if not diagnostics or not diagnostics.get("data"):
+        return None
+    data = diagnostics["data"]
+    part = "training" if data.get("part") == "train" else "test"
+    return f"{part} images, n = {data.get('n_images')}" + (" (subset)" if data.get("subset") else "")
+
+
+def plot_landscape_figures(
+    surface_path: str | os.PathLike,
+    line_path: str | os.PathLike,
+    interpolation_path: str | os.PathLike,
+    outputs: Mapping[str, PathList],
+    diagnostics_path: str | os.PathLike | None = None,
+) -> dict[str, FigureInfo]:
+    """Every landscape figure named in ``outputs`` (keys from ``FIGURES``) from the result files."""
+    unknown = set(outputs) - set(FIGURES)
+    if unknown:
+        raise KeyError(f"unknown landscape figures {sorted(unknown)}; expected some of {FIGURES}")
+    surface = load_surface(surface_path)
+    diagnostics = io.read_json(diagnostics_path) if diagnostics_path else None
+    subtitle = _subtitle(diagnostics)
+    drawers = {"contour": plot_contour, "contourf": plot_contourf, "heatmap": plot_heatmap, "surface3d": plot_surface3d}
+    result = {}
+    for name, paths in outputs.items():
+        if name in drawers:
+            result[name] = drawers[name](surface, paths, subtitle)
+        elif name == "line":
+            result[name] = plot_line(pd.read_csv(line_path, float_precision="round_trip"), paths, subtitle)
+        else:
+            result[name] = plot_interpolation(pd.read_csv(interpolation_path, float_precision="round_trip"), paths, subtitle)
+    return result

@@ -1,0 +1,152 @@
+# The loss landscape of the final model, f(alpha, beta) = L(theta* + alpha delta + beta eta):
+# directions once, the grid in chunks (one job and one file each, so a rerun computes only the
+# missing ones), a checked merge, the 1-D slices, and the figures.
+
+from gridscape.landscape.grid import Grid as _LandscapeGrid, effective_chunks as _landscape_chunks
+
+LANDSCAPE = config["landscape"]
+LANDSCAPE_CHUNKS = _landscape_chunks(
+    _LandscapeGrid.from_config(LANDSCAPE).size, LANDSCAPE["chunks"]
+)
+# The keys each rule depends on, so that e.g. changing line_points reruns only the line.
+LANDSCAPE_DATA_KEYS = ("data", "subset_size", "subset_seed", "eval_batch_size")
+LANDSCAPE_DIRECTION_KEYS = ("delta_seed", "eta_seed", "normalization", "ignore")
+LANDSCAPE_GRID_KEYS = ("alpha", "beta", "chunks", "method")
+
+
+def landscape_params(*keys):
+    return {key: LANDSCAPE[key] for key in keys}
+
+
+def landscape_subset_output():
+    """subset_indices.csv exists only when a subset is asked for."""
+    if LANDSCAPE["subset_size"] is None:
+        return {}
+    return {"subset": "results/{study}/landscape/subset_indices.csv"}
+
+
+LANDSCAPE_MODEL_INPUTS = dict(
+    data=rules.prepare.output[0],
+    split=rules.split.output.split,
+    best=rules.choose_best.output.best,
+    model=rules.train_final.output.model,
+)
+
+
+rule landscape_directions:
+    input:
+        **LANDSCAPE_MODEL_INPUTS,
+    output:
+        directions="results/{study}/landscape/directions.safetensors",
+        meta="results/{study}/landscape/directions.json",
+        reference="results/{study}/landscape/reference.json",
+        **landscape_subset_output(),
+    log:
+        "results/{study}/logs/landscape_directions.log",
+    benchmark:
+        "results/{study}/benchmarks/landscape_directions.tsv"
+    params:
+        config=training_config(),
+        train_on=config["final"]["train_on"],
+        landscape=landscape_params(*LANDSCAPE_DIRECTION_KEYS, *LANDSCAPE_DATA_KEYS),
+    threads: 2
+    resources:
+        gpu=is_gpu_job(),
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/landscape_directions.py"
+
+
+rule landscape_chunk:
+    input:
+        **LANDSCAPE_MODEL_INPUTS,
+        directions=rules.landscape_directions.output.directions,
+    output:
+        chunk="results/{study}/landscape/chunks/chunk_{chunk}.csv",
+    wildcard_constraints:
+        chunk=r"\d+",
+    log:
+        "results/{study}/logs/landscape_chunk/{chunk}.log",
+    benchmark:
+        "results/{study}/benchmarks/landscape_chunk/{chunk}.tsv"
+    params:
+        config=training_config(),
+        train_on=config["final"]["train_on"],
+        landscape=landscape_params(*LANDSCAPE_DATA_KEYS, *LANDSCAPE_GRID_KEYS),
+    threads: 2
+    resources:
+        gpu=is_gpu_job(),
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/landscape_chunk.py"
+
+
+rule landscape_merge:
+    input:
+        chunks=expand(
+            "results/{{study}}/landscape/chunks/chunk_{chunk}.csv",
+            chunk=range(LANDSCAPE_CHUNKS),
+        ),
+        meta=rules.landscape_directions.output.meta,
+        reference=rules.landscape_directions.output.reference,
+    output:
+        csv="results/{study}/landscape/surface.csv",
+        npz="results/{study}/landscape/surface.npz",
+        diagnostics="results/{study}/landscape/diagnostics.json",
+    log:
+        "results/{study}/logs/landscape_merge.log",
+    params:
+        landscape=landscape_params(*LANDSCAPE_GRID_KEYS),
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/landscape_merge.py"
+
+
+rule landscape_line:
+    input:
+        **LANDSCAPE_MODEL_INPUTS,
+        init=rules.train_final.output.init,
+        directions=rules.landscape_directions.output.directions,
+        reference=rules.landscape_directions.output.reference,
+    output:
+        line="results/{study}/landscape/line.csv",
+        interpolation="results/{study}/landscape/interpolation.csv",
+    log:
+        "results/{study}/logs/landscape_line.log",
+    benchmark:
+        "results/{study}/benchmarks/landscape_line.tsv"
+    params:
+        config=training_config(),
+        train_on=config["final"]["train_on"],
+        landscape=landscape_params(*LANDSCAPE_DATA_KEYS, "alpha", "method", "line_points"),
+    threads: 2
+    resources:
+        gpu=is_gpu_job(),
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/landscape_line.py"
+
+
+rule plot_landscape:
+    input:
+        surface=rules.landscape_merge.output.npz,
+        diagnostics=rules.landscape_merge.output.diagnostics,
+        line=rules.landscape_line.output.line,
+        interpolation=rules.landscape_line.output.interpolation,
+    output:
+        contour=multiext("results/{study}/figures/landscape_contour", ".png", ".pdf"),
+        contourf=multiext("results/{study}/figures/landscape_contourf", ".png", ".pdf"),
+        heatmap=multiext("results/{study}/figures/landscape_heatmap", ".png", ".pdf"),
+        surface3d=multiext("results/{study}/figures/landscape_surface3d", ".png", ".pdf"),
+        line=multiext("results/{study}/figures/landscape_line", ".png", ".pdf"),
+        interpolation=multiext("results/{study}/figures/landscape_interpolation", ".png", ".pdf"),
+    log:
+        "results/{study}/logs/plot_landscape.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/landscape_plot.py"

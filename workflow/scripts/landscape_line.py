@@ -1,0 +1,23 @@
+"""The 1-D loss along δ and along the straight path θ0 -> θ*."""
+
+from gridscape import io
+from gridscape.device import set_threads
+from gridscape.landscape.steps import run_line
+from gridscape.logs import log_to_file
+
+log = log_to_file(snakemake.log[0])
+set_threads(snakemake.threads)
+run_line(
+    snakemake.params.config,
+    io.read_json(snakemake.input.best),
+    snakemake.params.landscape,
+    snakemake.params.train_on,
+    snakemake.input.data,
+    snakemake.input.split,
+    snakemake.input.model,
+    snakemake.input.init,
+    snakemake.input.directions,
+    snakemake.input.reference,
+    snakemake.output.line,
+    snakemake.output.interpolation,
+)
