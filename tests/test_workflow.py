@@ -72,7 +72,8 @@ def study(tmp_path_factory):
     mirror.mkdir()
     _, md5, _ = make_cifar10_archive(mirror, images_per_class_per_batch=2, test_images_per_class=2, seed=0)
     write_config(workdir, tiny_config(mirror, md5))
-    run_snakemake(workdir)
+    # one thread for the pack, fewer than torch's default here: the metrics must show 1
+    run_snakemake(workdir, "--set-threads", "train_pack=1")
     return workdir / "results" / STUDY
 
 
@@ -111,7 +112,8 @@ def test_each_cell_history_ends_in_its_grid_row(study):
         assert history["epoch"].tolist() == expected_epochs
         assert row["val_acc"] == history["val_acc"].iloc[-1]
         metrics = json.loads((cell / "metrics.json").read_text())
-        assert metrics["threads"] == 1  # the rule's threads, not torch's default
+        assert metrics["threads"] == 1  # the rule's threads (set to 1), not torch's default
+        assert metrics["models_in_pack"] == 4  # the 2x2 grid trained as one fused pack
         assert metrics["status"] == row["status"]
 
 

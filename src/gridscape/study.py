@@ -24,8 +24,9 @@ from .data.loader import TensorData
 from .data.split import subset_indices
 from .device import resolve_device
 from .models import build_model
-from .search import cell_summary
+from .search import Pack, cell_summary
 from .train import TrainResult, evaluate, seed_everything, train
+from .train_fused import train_fused
 
 log = logging.getLogger(__name__)
 
@@ -92,15 +93,46 @@ def train_on_split(
     return TrainedModel(model, initial_state, result)
 
 
-def run_cell(config: Mapping, cell_params: Mapping, data_path: str, split_path: str, history_path: str, metrics_path: str) -> dict:
-    """Train one grid cell; write its per-epoch history and its summary (a grid.csv row)."""
+def run_pack(config: Mapping, pack: Pack, data_path: str, split_path: str, out_dir: str) -> list[dict]:
+    """Train one pack of grid cells in one job; write each cell's history.csv and metrics.json
+    under ``out_dir/<cell name>/``. Returns the cells' grid.csv rows."""
     data = load_dataset(data_path, config["dataset"]["name"])
-    trained = train_on_split(config, data, read_split(split_path), ["train"], "val")
-    io.write_csv(history_path, pd.DataFrame(trained.result.history))
-    result = trained.result
-    summary = cell_summary(cell_params, result.history, result.status, result.seconds)
-    io.write_json(metrics_path, {**summary, "epochs_run": len(result.history), "threads": torch.get_num_threads(), "device": str(next(trained.model.parameters()).device)})
-    return summary
+    split = read_split(split_path)
+    base = pack.cells[0].apply(config)
+    base["train"]["epochs"] = max(pack.cell_epochs)
+    model_configs = [Cell("model", values).apply(base) for values in pack.models]
+    device = resolve_device(base["device"])
+    channels_last = bool(base["train"]["channels_last"])
+    train_data = to_tensors(data, "train", subset_indices(split, "train"), device, channels_last)
+    val_data = to_tensors(data, "train", subset_indices(split, "val"), device, channels_last)
+    models = [new_model(c, data).to(device) for c in model_configs]
+    log.info(
+        "pack %s: %d cells, %d models trained together for %d epochs on %s (%d threads)",
+        pack.name, len(pack.cells), len(models), base["train"]["epochs"], device, torch.get_num_threads(),
+    )
+    if len(models) == 1:
+        results = [train(models[0], train_data, val_data, base["optimizer"], base["train"])]
+    else:
+        results, _ = train_fused(
+            models, [c["optimizer"] for c in model_configs], [c["train"]["seed"] for c in model_configs],
+            train_data, val_data, base["train"],
+        )
+    rows = []
+    for cell, model_index, epochs in zip(pack.cells, pack.cell_model, pack.cell_epochs):
+        result = results[model_index]
+        history = result.history[:epochs]
+        diverged = result.status == "diverged" and len(result.history) <= epochs
+        seconds = sum(row["seconds"] for row in history)
+        row = cell_summary(cell.params, history, "diverged" if diverged else "ok", seconds)
+        cell_dir = Path(out_dir) / cell.name
+        io.write_csv(cell_dir / "history.csv", pd.DataFrame(history))
+        io.write_json(
+            cell_dir / "metrics.json",
+            {**row, "epochs_run": len(history), "pack": pack.name, "models_in_pack": len(models),
+             "threads": torch.get_num_threads(), "device": str(device)},
+        )
+        rows.append(row)
+    return rows
 
 
 def best_config(config: Mapping, best: Mapping) -> dict:

@@ -17,6 +17,7 @@ os.environ.update(
 )
 
 from gridscape.config import grid_cells, load_schema, validate as check_study
+from gridscape.search import plan_packs
 from gridscape.data.registry import DATASETS
 from gridscape.gpus import visible_gpu_count
 
@@ -30,6 +31,11 @@ STUDY = config["study"]
 DATASET = DATASETS[config["dataset"]["name"]]
 DATA_DIR = f"{config['dataset']['root']}/{DATASET.name}"
 CELLS = {cell.name: cell for cell in grid_cells(config)}
+PACKS = {
+    pack.name: pack
+    for pack in plan_packs(config, list(CELLS.values()), config["search"]["fuse"])
+}
+PACK_OF_CELL = {cell.name: pack.name for pack in PACKS.values() for cell in pack.cells}
 AXIS_KEYS = [axis["key"] for axis in config["search"]["axes"]]
 TRAINING_SECTIONS = ("split", "model", "optimizer", "train", "device")
 CONDA_ENV = "../envs/gridscape.yaml"
@@ -38,6 +44,7 @@ CONDA_ENV = "../envs/gridscape.yaml"
 wildcard_constraints:
     study=STUDY,
     cell="|".join(re.escape(name) for name in CELLS),
+    pack="|".join(re.escape(name) for name in PACKS),
 
 
 def training_config(base=config):
@@ -49,12 +56,22 @@ def training_config(base=config):
     }
 
 
-def cell_config(wildcards):
-    return training_config(CELLS[wildcards.cell].apply(config))
+def pack_of(wildcards):
+    return PACKS[wildcards.pack]
 
 
-def cell_params(wildcards):
-    return CELLS[wildcards.cell].params
+def pack_config(wildcards):
+    """Everything that changes a pack's results: retrain it when any of this changes."""
+    pack = PACKS[wildcards.pack]
+    return {
+        "models": list(pack.models),
+        "cells": [cell.params for cell in pack.cells],
+        **training_config(pack.cells[0].apply(config)),
+    }
+
+
+def pack_dir_of_cell(wildcards):
+    return f"results/{wildcards.study}/search/packs/{PACK_OF_CELL[wildcards.cell]}"
 
 
 def is_gpu_job():

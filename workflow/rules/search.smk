@@ -1,29 +1,43 @@
-# The grid search: one training job per cell, then one table and the choice of the best cell.
+# The grid search: cells are trained in packs (one job each), then one table and the best.
+# A pack is the set of cells that share a training run: see search.fuse in the schema.
 
 
-rule train_cell:
+rule train_pack:
     input:
         data=rules.prepare.output[0],
         split=rules.split.output.split,
     output:
-        history="results/{study}/search/cells/{cell}/history.csv",
-        metrics="results/{study}/search/cells/{cell}/metrics.json",
+        cells=directory("results/{study}/search/packs/{pack}"),
     log:
-        "results/{study}/logs/train_cell/{cell}.log",
+        "results/{study}/logs/train_pack/{pack}.log",
     benchmark:
-        "results/{study}/benchmarks/train_cell/{cell}.tsv"
+        "results/{study}/benchmarks/train_pack/{pack}.tsv"
     params:
-        config=cell_config,
-        cell=cell_params,
-    # One thread per cell: on CPUs, cells side by side use the cores better than one
-    # cell on several threads (set more with --set-threads train_cell=N).
-    threads: 1
+        config=pack_config,
+        pack=pack_of,
+    threads: 2
     resources:
         gpu=is_gpu_job(),
     conda:
         CONDA_ENV
     script:
-        "../scripts/train_cell.py"
+        "../scripts/train_pack.py"
+
+
+rule unpack_cell:
+    input:
+        pack=pack_dir_of_cell,
+    output:
+        history="results/{study}/search/cells/{cell}/history.csv",
+        metrics="results/{study}/search/cells/{cell}/metrics.json",
+    log:
+        "results/{study}/logs/unpack_cell/{cell}.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    shell:
+        "(cp {input.pack:q}/{wildcards.cell:q}/history.csv {output.history:q}"
+        " && cp {input.pack:q}/{wildcards.cell:q}/metrics.json {output.metrics:q}) > {log:q} 2>&1"
 
 
 rule aggregate_grid:

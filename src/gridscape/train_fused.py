@@ -1,0 +1,135 @@
+"""Training K models of one architecture at once (see ``fused``), each exactly as if alone.
+
+Model k keeps its own initialisation, learning rate, momentum, weight decay and, through its own
+seeded generator, its own shuffling and augmentation; models with the same seed share their
+batches. Each model's history is what ``train.train`` would record for it, within float
+rounding (the fused kernels sum in another order).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Mapping, Sequence
+
+import torch
+from torch import Tensor, nn
+from tqdm import tqdm
+
+from .data.loader import TensorData
+from .fused import GroupedSGD, fuse, unfuse_state
+from .train import TrainResult
+
+log = logging.getLogger(__name__)
+
+
+def _fused_input(batches: Sequence[Tensor], channels_last: bool) -> Tensor:
+    x = torch.cat(list(batches), dim=1)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+def _per_model_loss(logits: Tensor, targets: Tensor) -> Tensor:
+    """Cross-entropy of each model's outputs (batch, K, classes) against targets (batch, K): shape (batch, K)."""
+    return nn.functional.cross_entropy(logits.permute(0, 2, 1), targets, reduction="none")
+
+
+@torch.inference_mode()
+def evaluate_fused(fused: nn.Module, data: TensorData, batch_size: int, groups: int) -> tuple[list[float], list[float]]:
+    """Per-model mean loss (summed in float64) and accuracy, all models on the same images."""
+    fused.eval()
+    device = data.images.device
+    loss_sum = torch.zeros(groups, dtype=torch.float64, device=device)
+    correct = torch.zeros(groups, dtype=torch.int64, device=device)
+    for images, labels in data.batches(batch_size):
+        logits = fused(_fused_input([images] * groups, data.channels_last))
+        targets = labels.unsqueeze(1).expand(-1, groups)
+        loss_sum += _per_model_loss(logits, targets).double().sum(0)
+        correct += (logits.argmax(dim=2) == targets).sum(0)
+    n = len(data)
+    return (loss_sum / n).tolist(), (correct.double() / n).tolist()
+
+
+def train_fused(
+    models: Sequence[nn.Module],
+    optimizer_configs: Sequence[Mapping],
+    seeds: Sequence[int],
+    train_data: TensorData,
+    eval_data: TensorData,
+    train_config: Mapping,
+    eval_name: str = "val",
+    progress: bool = True,
+) -> tuple[list[TrainResult], list[dict[str, Tensor]]]:
+    """Train ``models`` side by side for ``train_config['epochs']`` epochs.
+
+    Returns each model's result (history, status) and final ``state_dict``. A model whose loss
+    becomes non-finite is marked diverged at that epoch and its history stops there; the others
+    go on, unaffected (their channels never mix).
+    """
+    groups = len(models)
+    for opt in optimizer_configs:
+        if opt["name"] != "sgd":
+            raise ValueError(f"config key optimizer.name: fused training supports sgd, not {opt['name']!r}")
+    channels_last = bool(train_config["channels_last"])
+    fused = fuse(models).to(train_data.images.device)
+    if channels_last:
+        fused = fused.to(memory_format=torch.channels_last)
+    optimizer = GroupedSGD(
+        fused,
+        lr=[o["lr"] for o in optimizer_configs],
+        momentum=[o["momentum"] for o in optimizer_configs],
+        weight_decay=[o["weight_decay"] for o in optimizer_configs],
+    )
+    unique_seeds = sorted(set(int(s) for s in seeds))
+    column = [unique_seeds.index(int(s)) for s in seeds]
+    generators = [torch.Generator().manual_seed(s) for s in unique_seeds]
+    batch_size = int(train_config["batch_size"])
+    augmentations = tuple(train_config["augmentation"])
+    results = [TrainResult() for _ in models]
+    active = list(range(groups))
+    device = train_data.images.device
+    n_batches = math.ceil(len(train_data) / batch_size)
+    for epoch in range(1, int(train_config["epochs"]) + 1):
+        start = time.perf_counter()
+        fused.train()
+        loss_sum = torch.zeros(groups, dtype=torch.float64, device=device)
+        correct = torch.zeros(groups, dtype=torch.int64, device=device)
+        streams = zip(*(train_data.batches(batch_size, g, augmentations) for g in generators))
+        for step in tqdm(streams, total=n_batches, desc=f"epoch {epoch}", disable=not progress, mininterval=10.0, leave=False):
+            images = _fused_input([step[c][0] for c in column], channels_last)
+            targets = torch.stack([step[c][1] for c in column], dim=1)
+            logits = fused(images)
+            losses = _per_model_loss(logits, targets)
+            optimizer.zero_grad()
+            losses.mean(0).sum().backward()
+            optimizer.step()
+            loss_sum += losses.detach().double().sum(0)
+            correct += (logits.detach().argmax(dim=2) == targets).sum(0)
+        train_loss = (loss_sum / len(train_data)).tolist()
+        train_acc = (correct.double() / len(train_data)).tolist()
+        eval_loss, eval_acc = evaluate_fused(fused, eval_data, int(train_config["eval_batch_size"]), groups)
+        seconds = time.perf_counter() - start
+        for k in list(active):
+            row = {
+                "epoch": epoch,
+                "train_loss": train_loss[k],
+                "train_acc": train_acc[k],
+                f"{eval_name}_loss": eval_loss[k],
+                f"{eval_name}_acc": eval_acc[k],
+                "seconds": seconds / groups,
+            }
+            results[k].history.append(row)
+            results[k].seconds += seconds / groups
+            if not (math.isfinite(train_loss[k]) and math.isfinite(eval_loss[k])):
+                results[k].status = "diverged"
+                active.remove(k)
+                log.warning("model %d: loss not finite at epoch %d, marked diverged", k, epoch)
+        log.info(
+            "epoch %d/%d  %.1fs  %s_acc %s",
+            epoch, train_config["epochs"], seconds, eval_name,
+            " ".join(f"{a:.4f}" if k in active else "diverged" for k, a in enumerate(eval_acc)),
+        )
+        if not active:
+            break
+    states = [unfuse_state(fused, models[k], k, groups) for k in range(groups)]
+    return results, states
