@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup demo test lint dag clean-demo
+.PHONY: setup demo test lint dag benchmark clean-demo
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,9 @@ test: setup
 
 lint: setup
 	$(BIN)/snakemake --lint --configfile config/demo.yaml
+
+benchmark: setup
+	$(BIN)/python benchmarks/run.py
 
 dag: setup
 	$(BIN)/snakemake --dag --configfile config/demo.yaml > results/dag.dot

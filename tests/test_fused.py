@@ -66,9 +66,9 @@ def test_fuse_then_unfuse_returns_each_model_exactly():
     fused = fuse(models)
     x = torch.randn(4, 3, 32, 32)
     out = fused(x.repeat(1, 3, 1, 1))
-    assert out.shape == (4, 3, 10)
+    assert out.shape == (3, 4, 10)  # model-major
     for k, model in enumerate(models):
-        assert torch.allclose(out[:, k], model(x), atol=1e-5)
+        assert torch.allclose(out[k], model(x), atol=1e-5)
         state = unfuse_state(fused, model, k, 3)
         assert all(torch.equal(state[n], t) for n, t in model.state_dict().items())
 

@@ -8,7 +8,7 @@ backward pass trains all of them, which uses a CPU's cores far better than K sma
 
 Supported leaf modules are listed in ``_FUSERS``; anything else raises ``FusionError`` naming the
 module, and the study can set ``search.fuse: false``. After ``nn.Flatten`` activations have shape
-(batch, K, features); before it, (batch, K * channels, height, width).
+(K, batch, features); before it, (batch, K * channels, height, width).
 """
 
 from __future__ import annotations
@@ -25,7 +25,11 @@ class FusionError(TypeError):
 
 
 class GroupedLinear(nn.Module):
-    """K independent linear layers applied to an input of shape (batch, K, in_features)."""
+    """K independent linear layers applied to an input of shape (K, batch, in_features).
+
+    Model-major activations let one batched matrix product (baddbmm) do the work with no
+    transposing copies, forward or backward.
+    """
 
     def __init__(self, groups: int, in_features: int, out_features: int):
         super().__init__()
@@ -34,18 +38,20 @@ class GroupedLinear(nn.Module):
         self.bias = nn.Parameter(torch.empty(groups, out_features))
 
     def forward(self, x: Tensor) -> Tensor:
-        return torch.einsum("bki,koi->bko", x, self.weight) + self.bias
+        return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
 
 
 class GroupedFlatten(nn.Module):
-    """(batch, K * C, H, W) to (batch, K, C * H * W): each model flattens its own channels."""
+    """(batch, K * C, H, W) to (K, batch, C * H * W): each model flattens its own channels."""
 
     def __init__(self, groups: int):
         super().__init__()
         self.groups = groups
 
     def forward(self, x: Tensor) -> Tensor:
-        return x.reshape(x.shape[0], self.groups, -1)
+        batch = x.shape[0]
+        # contiguous() first: in channels-last memory, C*H*W is not the innermost order
+        return x.contiguous().view(batch, self.groups, -1).transpose(0, 1)
 
 
 def _fuse_conv(layers: Sequence[nn.Conv2d]) -> nn.Module:
@@ -161,6 +167,7 @@ class GroupedSGD:
         self.momentum = torch.tensor(momentum, dtype=torch.float32, device=device)
         self.weight_decay = torch.tensor(weight_decay, dtype=torch.float32, device=device)
         self.buffers: dict[int, Tensor] = {}
+        self.decay = bool((self.weight_decay != 0).any())
 
     def _by_model(self, p: Tensor, t: Tensor) -> Tensor:
         return t if id(p) in self.grouped_dim0 else t.unflatten(0, (self.groups, -1))
@@ -180,7 +187,7 @@ class GroupedSGD:
             param = self._by_model(p, p)
             grad = self._by_model(p, p.grad)
             shape = param.ndim
-            if bool((self.weight_decay != 0).any()):
+            if self.decay:
                 grad = grad + self._broadcast(self.weight_decay, shape) * param
             buf = self.buffers.get(id(p))
             if buf is None:

@@ -30,8 +30,9 @@ def _fused_input(batches: Sequence[Tensor], channels_last: bool) -> Tensor:
 
 
 def _per_model_loss(logits: Tensor, targets: Tensor) -> Tensor:
-    """Cross-entropy of each model's outputs (batch, K, classes) against targets (batch, K): shape (batch, K)."""
-    return nn.functional.cross_entropy(logits.permute(0, 2, 1), targets, reduction="none")
+    """Cross-entropy of each model's outputs (K, batch, classes) against targets (K, batch): shape (K, batch)."""
+    groups, batch, classes = logits.shape
+    return nn.functional.cross_entropy(logits.reshape(-1, classes), targets.reshape(-1), reduction="none").view(groups, batch)
 
 
 @torch.inference_mode()
@@ -43,9 +44,9 @@ def evaluate_fused(fused: nn.Module, data: TensorData, batch_size: int, groups: 
     correct = torch.zeros(groups, dtype=torch.int64, device=device)
     for images, labels in data.batches(batch_size):
         logits = fused(_fused_input([images] * groups, data.channels_last))
-        targets = labels.unsqueeze(1).expand(-1, groups)
-        loss_sum += _per_model_loss(logits, targets).double().sum(0)
-        correct += (logits.argmax(dim=2) == targets).sum(0)
+        targets = labels.unsqueeze(0).expand(groups, -1)
+        loss_sum += _per_model_loss(logits, targets).double().sum(1)
+        correct += (logits.argmax(dim=2) == targets).sum(1)
     n = len(data)
     return (loss_sum / n).tolist(), (correct.double() / n).tolist()
 
@@ -97,14 +98,14 @@ def train_fused(
         streams = zip(*(train_data.batches(batch_size, g, augmentations) for g in generators))
         for step in tqdm(streams, total=n_batches, desc=f"epoch {epoch}", disable=not progress, mininterval=10.0, leave=False):
             images = _fused_input([step[c][0] for c in column], channels_last)
-            targets = torch.stack([step[c][1] for c in column], dim=1)
+            targets = torch.stack([step[c][1] for c in column])
             logits = fused(images)
             losses = _per_model_loss(logits, targets)
             optimizer.zero_grad()
-            losses.mean(0).sum().backward()
+            losses.mean(1).sum().backward()
             optimizer.step()
-            loss_sum += losses.detach().double().sum(0)
-            correct += (logits.detach().argmax(dim=2) == targets).sum(0)
+            loss_sum += losses.detach().double().sum(1)
+            correct += (logits.detach().argmax(dim=2) == targets).sum(1)
         train_loss = (loss_sum / len(train_data)).tolist()
         train_acc = (correct.double() / len(train_data)).tolist()
         eval_loss, eval_acc = evaluate_fused(fused, eval_data, int(train_config["eval_batch_size"]), groups)

@@ -1,0 +1,230 @@
+"""gridscape against the notebook way, on one machine, same random CIFAR-shaped data.
+
+    .venv/bin/python benchmarks/run.py            # or: make benchmark
+    .venv/bin/python benchmarks/run.py --quick    # smaller data, one repeat: a smoke run
+
+Times side by side (medians of --repeats runs, with their spread) and writes
+benchmarks/results.md:
+  1. one LeNet-5 epoch: a Dataset of PIL images with ToTensor + Normalize through a DataLoader
+     (batch 64) against gridscape's in-memory training path;
+  2. a 3x3 learning-rate x momentum grid: nine notebook trainings one after another against
+     gridscape's fused pack;
+  3. 25 loss-landscape points: the reference way (load_state_dict per point, then a DataLoader
+     pass with batch 1000) against gridscape's evaluation;
+and the fraction of the machine's float32 matrix-multiply rate that training reaches.
+The ways alternate within each repeat, so a busy neighbour slows both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torchvision
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from gridscape.config import validate
+from gridscape.data.loader import TensorData
+from gridscape.landscape.directions import parameters_of, random_direction
+from gridscape.landscape.evaluate import EvalSet, evaluate_points
+from gridscape.models import build_model
+from gridscape.train import seed_everything, train
+from gridscape.train_fused import train_fused
+
+MEAN = (0.4914, 0.4822, 0.4465)
+STD = (0.2470, 0.2435, 0.2616)
+TRAIN_FLOP_PER_IMAGE = 3.2e6  # LeNet-5 forward 0.65 M multiply-adds; training about 2.5x that
+GRID = [(lr, m) for lr in (0.1, 0.01, 0.001) for m in (0.2, 0.5, 0.8)]
+
+
+class PILDataset(Dataset):
+    """What a notebook does: torchvision-style dataset of PIL images, transformed per item."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray):
+        from PIL import Image
+        from torchvision import transforms
+
+        self.images = [Image.fromarray(im.transpose(1, 2, 0)) for im in images]
+        self.labels = labels.tolist()
+        self.transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(MEAN, STD)])
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i):
+        return self.transform(self.images[i]), self.labels[i]
+
+
+def lenet() -> nn.Module:
+    return build_model({"name": "lenet5", "activation": "relu"}, (3, 32, 32), 10)
+
+
+def notebook_epochs(dataset: Dataset, lr: float, momentum: float, epochs: int, seed: int = 42) -> float:
+    torch.manual_seed(seed)
+    model = lenet()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    loader = DataLoader(dataset, batch_size=64, shuffle=True, num_workers=0)
+    start = time.perf_counter()
+    for _ in range(epochs):
+        model.train()
+        for x, y in loader:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+    return time.perf_counter() - start
+
+
+def study_config(epochs: int) -> dict:
+    return validate({"study": "bench", "device": "cpu", "train": {"epochs": epochs, "batch_size": 64}})
+
+
+def gridscape_epochs(train_data: TensorData, eval_data: TensorData, epochs: int) -> float:
+    config = study_config(epochs)
+    seed_everything(42)
+    model = lenet()
+    start = time.perf_counter()
+    train(model, train_data, eval_data, config["optimizer"], config["train"], progress=False)
+    return time.perf_counter() - start
+
+
+def gridscape_grid(train_data: TensorData, eval_data: TensorData, epochs: int) -> float:
+    config = study_config(epochs)
+    models = []
+    for _ in GRID:
+        seed_everything(42)
+        models.append(lenet())
+    optimizers = [{"name": "sgd", "lr": lr, "momentum": m, "weight_decay": 0.0} for lr, m in GRID]
+    start = time.perf_counter()
+    train_fused(models, optimizers, [42] * len(GRID), train_data, eval_data, config["train"], progress=False)
+    return time.perf_counter() - start
+
+
+def reference_landscape(model: nn.Module, dataset: Dataset, delta, eta, coords) -> float:
+    """The reference code's way: for each point, load_state_dict, then a DataLoader pass."""
+    theta = {k: v.clone() for k, v in model.state_dict().items()}
+    loader = DataLoader(dataset, batch_size=1000, shuffle=False, num_workers=0)
+    start = time.perf_counter()
+    model.eval()
+    for a, b in coords:
+        state = dict(theta)
+        for name in delta:
+            state[name] = theta[name] + a * delta[name] + b * eta[name]
+        model.load_state_dict(state)
+        total = 0.0
+        with torch.no_grad():
+            for x, y in loader:
+                total += nn.functional.cross_entropy(model(x), y, reduction="sum").item()
+    model.load_state_dict(theta)
+    return time.perf_counter() - start
+
+
+def gridscape_landscape(model: nn.Module, data: TensorData, delta, eta, coords) -> float:
+    start = time.perf_counter()
+    evaluation = EvalSet.from_tensor_data(data, 1000)
+    evaluate_points(model, evaluation, delta, eta, [a for a, _ in coords], [b for _, b in coords], "auto")
+    return time.perf_counter() - start
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    return 2 * size**3 / min(times) / 1e9
+
+
+def summary(times: list[float]) -> str:
+    return f"{statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--train-images", type=int, default=45000)
+    parser.add_argument("--eval-images", type=int, default=10000)
+    parser.add_argument("--grid-epochs", type=int, default=2)
+    parser.add_argument("--points", type=int, default=25)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="4,500 / 1,000 images, 1 repeat")
+    parser.add_argument("--output", type=Path, default=Path(__file__).with_name("results.md"))
+    args = parser.parse_args()
+    if args.quick:
+        args.train_images, args.eval_images, args.repeats, args.grid_epochs, args.points = 4500, 1000, 1, 1, 9
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(0)
+    train_images = rng.integers(0, 256, (args.train_images, 3, 32, 32), dtype=np.uint8)
+    train_labels = rng.integers(0, 10, args.train_images)
+    eval_images = rng.integers(0, 256, (args.eval_images, 3, 32, 32), dtype=np.uint8)
+    eval_labels = rng.integers(0, 10, args.eval_images)
+    cpu = torch.device("cpu")
+    train_data = TensorData.from_arrays(train_images, train_labels, MEAN, STD, cpu)
+    eval_data = TensorData.from_arrays(eval_images, eval_labels, MEAN, STD, cpu)
+    notebook_train = PILDataset(train_images, train_labels)
+    notebook_eval = PILDataset(eval_images, eval_labels)
+    torch.manual_seed(0)
+    landscape_model = lenet()
+    weights = parameters_of(landscape_model)
+    delta, eta = random_direction(weights, 1), random_direction(weights, 2)
+    side = int(round(args.points**0.5))
+    axis = np.linspace(-1, 1, side)
+    coords = [(float(a), float(b)) for b in axis for a in axis]
+
+    results: dict[str, list[float]] = {k: [] for k in (
+        "epoch_notebook", "epoch_gridscape", "grid_notebook", "grid_gridscape", "land_reference", "land_gridscape")}
+    for repeat in range(args.repeats):
+        results["epoch_notebook"].append(notebook_epochs(notebook_train, 0.01, 0.5, 1))
+        results["epoch_gridscape"].append(gridscape_epochs(train_data, eval_data, 1))
+        results["grid_notebook"].append(sum(notebook_epochs(notebook_train, lr, m, args.grid_epochs) for lr, m in GRID))
+        results["grid_gridscape"].append(gridscape_grid(train_data, eval_data, args.grid_epochs))
+        results["land_reference"].append(reference_landscape(landscape_model, notebook_eval, delta, eta, coords))
+        results["land_gridscape"].append(gridscape_landscape(landscape_model, eval_data, delta, eta, coords))
+        print(f"repeat {repeat + 1}/{args.repeats}: " + ", ".join(f"{k} {v[-1]:.1f}s" for k, v in results.items()), flush=True)
+    gflops = matmul_gflops()
+    med = {k: statistics.median(v) for k, v in results.items()}
+    # gridscape's epoch time includes one evaluation pass over the eval images (about a tenth)
+    train_rate = args.train_images / med["epoch_gridscape"]
+    lines = [
+        "# Benchmark: gridscape against the notebook way",
+        "",
+        f"Command: `{' '.join(['python', *sys.argv])}`, {time.strftime('%Y-%m-%d %H:%M')}.",
+        f"Machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
+        f"Python {platform.python_version()}, torch {torch.__version__}, torchvision {torchvision.__version__}, CPU only.",
+        f"Data: random uint8 images 3x32x32, 10 classes, {args.train_images} training and {args.eval_images} "
+        f"evaluation images. Medians of {args.repeats} repeats (min, max); the ways alternate within a repeat.",
+        "",
+        "| what | notebook / reference way | gridscape | speed-up |",
+        "|---|---|---|---|",
+        f"| one LeNet-5 epoch (batch 64; gridscape's includes its validation pass) | {summary(results['epoch_notebook'])} | "
+        f"{summary(results['epoch_gridscape'])} | {med['epoch_notebook'] / med['epoch_gridscape']:.2f}x |",
+        f"| 3x3 lr x momentum grid, {args.grid_epochs} epochs per cell | {summary(results['grid_notebook'])} | "
+        f"{summary(results['grid_gridscape'])} | {med['grid_notebook'] / med['grid_gridscape']:.2f}x |",
+        f"| {len(coords)} landscape points on {args.eval_images} images | {summary(results['land_reference'])} | "
+        f"{summary(results['land_gridscape'])} | {med['land_reference'] / med['land_gridscape']:.2f}x |",
+        "",
+        f"Per landscape point: reference {med['land_reference'] / len(coords):.3f} s, gridscape "
+        f"{med['land_gridscape'] / len(coords):.3f} s.",
+        f"Matrix multiply (float32, 2048x2048): {gflops:.0f} GFLOP/s. gridscape's training step runs "
+        f"{train_rate:,.0f} images/s = {train_rate * TRAIN_FLOP_PER_IMAGE / 1e9:.1f} GFLOP/s, "
+        f"{train_rate * TRAIN_FLOP_PER_IMAGE / 1e9 / gflops:.0%} of that rate (fused grid: "
+        f"{args.train_images * args.grid_epochs * len(GRID) / med['grid_gridscape'] * TRAIN_FLOP_PER_IMAGE / 1e9 / gflops:.0%}).",
+        f"Peak resident memory of this benchmark process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
+        "(it holds the data twice: as tensors and as PIL images).",
+        "",
+    ]
+    args.output.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
