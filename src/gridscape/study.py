@@ -117,6 +117,13 @@ def run_pack(config: Mapping, pack: Pack, data_path: str, split_path: str, out_d
             models, [c["optimizer"] for c in model_configs], [c["train"]["seed"] for c in model_configs],
             train_data, val_data, base["train"],
         )
+    with io.atomic_directory(out_dir) as tmp_dir:
+        return _write_pack_cells(pack, results, tmp_dir, {
+            "models_in_pack": len(models), "threads": torch.get_num_threads(), "device": str(device)})
+
+
+def _write_pack_cells(pack: Pack, results: Sequence[TrainResult], out_dir: Path, facts: Mapping) -> list[dict]:
+    """Each cell's history (its model's run, cut at the cell's epochs) and summary."""
     rows = []
     for cell, model_index, epochs in zip(pack.cells, pack.cell_model, pack.cell_epochs):
         result = results[model_index]
@@ -126,11 +133,7 @@ def run_pack(config: Mapping, pack: Pack, data_path: str, split_path: str, out_d
         row = cell_summary(cell.params, history, "diverged" if diverged else "ok", seconds)
         cell_dir = Path(out_dir) / cell.name
         io.write_csv(cell_dir / "history.csv", pd.DataFrame(history))
-        io.write_json(
-            cell_dir / "metrics.json",
-            {**row, "epochs_run": len(history), "pack": pack.name, "models_in_pack": len(models),
-             "threads": torch.get_num_threads(), "device": str(device)},
-        )
+        io.write_json(cell_dir / "metrics.json", {**row, "epochs_run": len(history), "pack": pack.name, **facts})
         rows.append(row)
     return rows
 
