@@ -44,6 +44,13 @@ def tiny_config(mirror: Path, md5: str, **overrides) -> dict:
             ],
             "reason": "tiny test grid",
         },
+        "landscape": {
+            "alpha": {"min": -1.0, "max": 1.0, "num": 5},
+            "beta": {"min": -0.5, "max": 0.5, "num": 3},
+            "chunks": 2,
+            "line_points": 5,
+            "subset_size": 40,
+        },
     }
     config.update(overrides)
     return config
@@ -190,3 +197,43 @@ def test_bad_config_stops_before_any_job(tmp_path):
     assert proc.returncode != 0
     assert "config key optimizer.lr" in proc.stdout + proc.stderr
     assert not (tmp_path / "resources").exists() and not (tmp_path / "results").exists()
+
+
+def test_landscape_contracts(study):
+    from safetensors.torch import load_file
+
+    landscape = study / "landscape"
+    directions = load_file(str(landscape / "directions.safetensors"))
+    model = load_file(str(study / "final" / "model.safetensors"))
+    parameters = [name for name in model if not name.endswith(("running_mean", "running_var", "num_batches_tracked"))]
+    assert sorted(directions) == sorted([f"delta.{n}" for n in parameters] + [f"eta.{n}" for n in parameters])
+    meta = json.loads((landscape / "directions.json").read_text())
+    assert abs(meta["cos_delta_eta"]) < 0.2
+    surface = pd.read_csv(landscape / "surface.csv")
+    assert list(surface.columns) == ["alpha", "beta", "loss", "acc"]
+    assert len(surface) == 15
+    assert sorted(surface["alpha"].unique()) == [-1.0, -0.5, 0.0, 0.5, 1.0]
+    assert sorted(surface["beta"].unique()) == [-0.5, 0.0, 0.5]
+    diagnostics = json.loads((landscape / "diagnostics.json").read_text())
+    centre = surface[(surface.alpha == 0) & (surface.beta == 0)]["loss"].iloc[0]
+    assert centre == pytest.approx(diagnostics["centre"]["loss"], rel=1e-12)
+    assert diagnostics["centre_check"]["relative_difference"] <= 1e-6
+    assert len(pd.read_csv(landscape / "subset_indices.csv")) == 40
+    assert len(list((landscape / "chunks").glob("chunk_*.csv"))) == 2
+    for name in ("contour", "contourf", "heatmap", "surface3d", "line", "interpolation"):
+        assert (study / "figures" / f"landscape_{name}.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_changing_the_landscape_range_retrains_nothing(study):
+    workdir = study.parents[1]
+    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
+    changed = {**config, "landscape": {**config["landscape"], "alpha": {"min": -2.0, "max": 2.0, "num": 5}}}
+    write_config(workdir, changed)
+    try:
+        proc = run_snakemake(workdir, "--dry-run")
+    finally:
+        write_config(workdir, config)
+    jobs = proc.stdout
+    assert "landscape_chunk" in jobs and "landscape_merge" in jobs
+    for rule in ("train_pack", "train_final", "evaluate_final", "landscape_directions"):
+        assert f"rule {rule}:" not in jobs, rule

@@ -18,6 +18,7 @@ os.environ.update(
 
 from gridscape.config import grid_cells, load_schema, validate as check_study
 from gridscape.search import plan_packs
+from gridscape.landscape.grid import Grid as _LandscapeGrid, effective_chunks as _landscape_chunks
 from gridscape.data.registry import DATASETS
 from gridscape.gpus import visible_gpu_count
 
@@ -98,10 +99,65 @@ def study_targets():
         "curves_final",
         "augmentation",
     ]
-    return [
+    targets = [
         f"{prefix}/search/grid.csv",
         f"{prefix}/search/best.json",
         f"{prefix}/final/model.safetensors",
         f"{prefix}/final/metrics.json",
-        *(f"{prefix}/figures/{name}.{ext}" for name in figures for ext in ("png", "pdf")),
     ]
+    if config["landscape"]["enabled"]:
+        targets += [
+            f"{prefix}/landscape/{name}"
+            for name in (
+                "directions.safetensors",
+                "directions.json",
+                "surface.csv",
+                "surface.npz",
+                "diagnostics.json",
+                "line.csv",
+                "interpolation.csv",
+            )
+        ]
+        if config["landscape"]["subset_size"] is not None:
+            targets.append(f"{prefix}/landscape/subset_indices.csv")
+        figures += [
+            "landscape_contour",
+            "landscape_contourf",
+            "landscape_heatmap",
+            "landscape_surface3d",
+            "landscape_line",
+            "landscape_interpolation",
+        ]
+    return targets + [
+        f"{prefix}/figures/{name}.{ext}" for name in figures for ext in ("png", "pdf")
+    ]
+
+
+# --- Loss landscape -------------------------------------------------------------------
+
+LANDSCAPE = config["landscape"]
+LANDSCAPE_CHUNKS = _landscape_chunks(
+    _LandscapeGrid.from_config(LANDSCAPE).size, LANDSCAPE["chunks"]
+)
+# The keys each rule depends on, so that e.g. changing line_points reruns only the line.
+LANDSCAPE_DATA_KEYS = ("data", "subset_size", "subset_seed", "eval_batch_size")
+LANDSCAPE_DIRECTION_KEYS = ("delta_seed", "eta_seed", "normalization", "ignore")
+LANDSCAPE_GRID_KEYS = ("alpha", "beta", "chunks", "method")
+
+
+def landscape_params(*keys):
+    return {key: LANDSCAPE[key] for key in keys}
+
+
+def landscape_line_params():
+    """The line needs the alpha range, not its number of points."""
+    params = landscape_params(*LANDSCAPE_DATA_KEYS, "method", "line_points")
+    params["alpha"] = {key: LANDSCAPE["alpha"][key] for key in ("min", "max")}
+    return params
+
+
+def landscape_subset_output():
+    """subset_indices.csv exists only when a subset is asked for."""
+    if LANDSCAPE["subset_size"] is None:
+        return {}
+    return {"subset": "results/{study}/landscape/subset_indices.csv"}

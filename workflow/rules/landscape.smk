@@ -2,29 +2,6 @@
 # directions once, the grid in chunks (one job and one file each, so a rerun computes only the
 # missing ones), a checked merge, the 1-D slices, and the figures.
 
-from gridscape.landscape.grid import Grid as _LandscapeGrid, effective_chunks as _landscape_chunks
-
-LANDSCAPE = config["landscape"]
-LANDSCAPE_CHUNKS = _landscape_chunks(
-    _LandscapeGrid.from_config(LANDSCAPE).size, LANDSCAPE["chunks"]
-)
-# The keys each rule depends on, so that e.g. changing line_points reruns only the line.
-LANDSCAPE_DATA_KEYS = ("data", "subset_size", "subset_seed", "eval_batch_size")
-LANDSCAPE_DIRECTION_KEYS = ("delta_seed", "eta_seed", "normalization", "ignore")
-LANDSCAPE_GRID_KEYS = ("alpha", "beta", "chunks", "method")
-
-
-def landscape_params(*keys):
-    return {key: LANDSCAPE[key] for key in keys}
-
-
-def landscape_subset_output():
-    """subset_indices.csv exists only when a subset is asked for."""
-    if LANDSCAPE["subset_size"] is None:
-        return {}
-    return {"subset": "results/{study}/landscape/subset_indices.csv"}
-
-
 LANDSCAPE_MODEL_INPUTS = dict(
     data=rules.prepare.output[0],
     split=rules.split.output.split,
@@ -121,7 +98,7 @@ rule landscape_line:
     params:
         config=training_config(),
         train_on=config["final"]["train_on"],
-        landscape=landscape_params(*LANDSCAPE_DATA_KEYS, "alpha", "method", "line_points"),
+        landscape=landscape_line_params(),
     threads: 2
     resources:
         gpu=is_gpu_job(),

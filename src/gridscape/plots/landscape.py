@@ -96,6 +96,20 @@ def _title(what: str, subtitle: str | None) -> str:
     return f"{what}\n{subtitle}" if subtitle else what
 
 
+def _too_small(surface: Surface, paths: PathList, what: str, subtitle: str | None) -> FigureInfo | None:
+    """Contours and surfaces need two points on each axis; say so in the figure instead of failing."""
+    if min(surface.loss.shape) >= 2:
+        return None
+    fig = new_figure(5.6, 2.0)
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, f"{what}: the grid has {len(surface.alpha)} x {len(surface.beta)} points;\n"
+            "at least 2 per axis are needed", ha="center", va="center", transform=ax.transAxes)
+    ax.set_title(_title(what, subtitle))
+    info = save_figure(fig, paths)
+    return FigureInfo(info.paths, info.size_px, notes={"too_small": True})
+
+
 def _norm(levels: np.ndarray, geometric: bool) -> colors.Normalize:
     if geometric:
         return colors.LogNorm(vmin=levels[0], vmax=levels[-1])
@@ -105,6 +119,8 @@ def _norm(levels: np.ndarray, geometric: bool) -> colors.Normalize:
 @styled
 def plot_contour(surface: Surface, paths: PathList, subtitle: str | None = None, zmax: float | None = None) -> FigureInfo:
     """Contour lines with labelled levels."""
+    if (placeholder := _too_small(surface, paths, "Loss contours", subtitle)) is not None:
+        return placeholder
     levels, geometric = landscape_levels(surface.loss, zmax)
     fig = new_figure(5.6, 5.0)
     ax = fig.add_subplot()
@@ -122,6 +138,8 @@ def plot_contour(surface: Surface, paths: PathList, subtitle: str | None = None,
 @styled
 def plot_contourf(surface: Surface, paths: PathList, subtitle: str | None = None, zmax: float | None = None) -> FigureInfo:
     """Filled contours with a colour bar; losses above the top level share its colour."""
+    if (placeholder := _too_small(surface, paths, "Filled contours", subtitle)) is not None:
+        return placeholder
     levels, geometric = landscape_levels(surface.loss, zmax)
     fig = new_figure(6.2, 5.0)
     ax = fig.add_subplot()
@@ -133,7 +151,6 @@ def plot_contourf(surface: Surface, paths: PathList, subtitle: str | None = None
     bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _level_label(v)))
     _mark_theta_star(ax, surface)
     _axes_labels(ax)
-    _square_if_same_span(ax, surface)
     ax.set_title(_title("Loss landscape (filled contours)", subtitle))
     info = save_figure(fig, paths)
     return FigureInfo(info.paths, info.size_px, notes={"levels": [float(v) for v in levels], "geometric": geometric})
@@ -142,18 +159,18 @@ def plot_contourf(surface: Surface, paths: PathList, subtitle: str | None = None
 @styled
 def plot_heatmap(surface: Surface, paths: PathList, subtitle: str | None = None, zmax: float | None = None) -> FigureInfo:
     """One cell per grid point, drawn at its real (α, β); non-finite points in grey."""
+    if (placeholder := _too_small(surface, paths, "Heat map", subtitle)) is not None:
+        return placeholder
     levels, geometric = landscape_levels(surface.loss, zmax)
     fig = new_figure(6.2, 5.0)
     ax = fig.add_subplot()
-    cmap = matplotlib.colormaps[CMAP].copy()
-    cmap.set_bad(MISSING_COLOR)
+    cmap = matplotlib.colormaps[CMAP].with_extremes(bad=MISSING_COLOR)
     mesh = ax.pcolormesh(surface.alpha, surface.beta, _finite_or_nan(surface.loss), shading="nearest", cmap=cmap,
                          norm=_norm(levels, geometric))
     bar = fig.colorbar(mesh, ax=ax, shrink=0.9, extend="max")
     bar.set_label("loss")
     _mark_theta_star(ax, surface)
     _axes_labels(ax)
-    _square_if_same_span(ax, surface)
     ax.set_title(_title("Loss landscape (heat map)", subtitle))
     info = save_figure(fig, paths)
     return FigureInfo(info.paths, info.size_px, notes={"vmin": float(levels[0]), "vmax": float(levels[-1])})
@@ -162,6 +179,8 @@ def plot_heatmap(surface: Surface, paths: PathList, subtitle: str | None = None,
 @styled
 def plot_surface3d(surface: Surface, paths: PathList, subtitle: str | None = None, zmax: float | None = None) -> FigureInfo:
     """The surface in 3-D (an axes made with ``projection='3d'``), z clipped at ``zmax``."""
+    if (placeholder := _too_small(surface, paths, "Loss surface", subtitle)) is not None:
+        return placeholder
     finite = np.isfinite(surface.loss)
     top = float(zmax if zmax is not None else clip_value(surface.loss))
     z = np.where(finite, np.minimum(surface.loss, top), top)
@@ -271,7 +290,7 @@ def plot_landscape_figures(
         if name in drawers:
             result[name] = drawers[name](surface, paths, subtitle)
         elif name == "line":
-            result[name] = plot_line(pd.read_csv(line_path, float_precision="round_trip"), paths, subtitle)
+            result[name] = plot_line(pd.read_csv(line_path), paths, subtitle)
         else:
-            result[name] = plot_interpolation(pd.read_csv(interpolation_path, float_precision="round_trip"), paths, subtitle)
+            result[name] = plot_interpolation(pd.read_csv(interpolation_path), paths, subtitle)
     return result

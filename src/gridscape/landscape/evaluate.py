@@ -1,0 +1,216 @@
+"""Loss and accuracy at many points θ* + αδ + βη, fast: two strategies behind one function.
+
+* ``loop``: one point after another; the model's own parameters are overwritten in place
+  (``torch._foreach_copy_`` / ``_foreach_add_``), no ``load_state_dict``, no rebuild, and
+  restored to θ* afterwards.
+* ``vmap``: ``points_per_pass`` (K) points share each forward pass through
+  ``torch.func.functional_call`` under ``torch.func.vmap``: the K weight sets are built once
+  per pass (one tensor per parameter with a leading dimension K) and the images are shared.
+  The last group is padded with copies of its last point so every pass has the same shapes.
+
+Both run in eval mode under ``torch.inference_mode()`` on data held in memory as one
+normalised tensor (:class:`EvalSet`), batch by batch exactly like ``gridscape.train.evaluate``
+(same slices, cross-entropy summed per batch and accumulated in float64), so the loop at
+α = β = 0 reproduces ``evaluate()`` bit for bit.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Iterator, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from gridscape.data.loader import TensorData
+
+log = logging.getLogger(__name__)
+
+METHODS = ("auto", "loop", "vmap")
+POINTS_PER_PASS = 8  # vmap: grid points per forward pass (memory grows linearly with it)
+
+
+@dataclass
+class EvalSet:
+    """Normalised images (float32, channels_last if asked) and labels, on one device."""
+
+    images: Tensor
+    labels: Tensor
+    batch_size: int
+
+    @classmethod
+    def from_tensor_data(cls, data: TensorData, batch_size: int) -> "EvalSet":
+        """Normalise ``data`` once, slice by slice (same values as ``data.batches``)."""
+        n = len(data)
+        shape = (n, *data.images.shape[1:])
+        fmt = torch.channels_last if data.channels_last and data.images.dim() == 4 else torch.contiguous_format
+        images = torch.empty(shape, dtype=torch.float32, device=data.images.device, memory_format=fmt)
+        step = max(int(batch_size), 4096)
+        for start in range(0, n, step):
+            images[start : start + step] = data.normalise(data.images[start : start + step])
+        return cls(images, data.labels, int(batch_size))
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    @property
+    def device(self) -> torch.device:
+        return self.images.device
+
+    def batches(self) -> Iterator[tuple[Tensor, Tensor]]:
+        for start in range(0, len(self), self.batch_size):
+            yield self.images[start : start + self.batch_size], self.labels[start : start + self.batch_size]
+
+
+def resolve_method(method: str, device: torch.device) -> str:
+    if method not in METHODS:
+        raise ValueError(f"config key landscape.method: {method!r}; expected one of {METHODS}")
+    if method == "auto":
+        return "vmap" if torch.device(device).type == "cuda" else "loop"
+    return method
+
+
+@dataclass
+class PointResults:
+    loss: np.ndarray  # mean cross-entropy per point (float64)
+    acc: np.ndarray  # accuracy per point
+    seconds: np.ndarray  # wall time per point (a vmap group's time is shared equally)
+    method: str
+
+
+
+def current_loss(model: nn.Module, data: EvalSet) -> tuple[float, float]:
+    """Loss and accuracy of the model as it stands, as ``gridscape.train.evaluate`` computes them."""
+    loss_sum = torch.zeros((), dtype=torch.float64, device=data.device)
+    correct = torch.zeros((), dtype=torch.int64, device=data.device)
+    for images, labels in data.batches():
+        logits = model(images)
+        loss_sum += nn.functional.cross_entropy(logits, labels, reduction="sum").double()
+        correct += (logits.argmax(dim=1) == labels).sum()
+    n = len(data)
+    return float(loss_sum) / n, int(correct) / n
+
+
+def _like(params: Sequence[Tensor], values: Sequence[Tensor]) -> list[Tensor]:
+    """Copies of ``values`` with the device, dtype and memory layout of ``params``."""
+    return [torch.empty_like(p).copy_(v) for p, v in zip(params, values)]
+
+
+def _loop(model, data, names, delta, eta, alphas, betas, progress) -> PointResults:
+    params = [dict(model.named_parameters())[n] for n in names]
+    with torch.inference_mode():
+        theta = [p.detach().clone() for p in params]
+        d = _like(params, [delta[n] for n in names])
+        e = _like(params, [eta[n] for n in names])
+        loss, acc, seconds = (np.empty(len(alphas)) for _ in range(3))
+        try:
+            for k, (a, b) in enumerate(zip(alphas, betas)):
+                start = time.perf_counter()
+                torch._foreach_copy_(params, theta)
+                torch._foreach_add_(params, d, alpha=float(a))
+                torch._foreach_add_(params, e, alpha=float(b))
+                loss[k], acc[k] = current_loss(model, data)
+                seconds[k] = time.perf_counter() - start
+                progress(k + 1)
+        finally:
+            torch._foreach_copy_(params, theta)
+    return PointResults(loss, acc, seconds, "loop")
+
+
+def _vmap(model, data, names, delta, eta, alphas, betas, points_per_pass, progress) -> PointResults:
+    from torch.func import functional_call, vmap
+
+    named = dict(model.named_parameters())
+    params = [named[n] for n in names]
+    buffers = {k: v.detach() for k, v in model.named_buffers()}
+    device = data.device
+    with torch.inference_mode():
+        theta = [p.detach().clone() for p in params]
+        d = _like(params, [delta[n] for n in names])
+        e = _like(params, [eta[n] for n in names])
+
+        def forward(weights: dict[str, Tensor], x: Tensor) -> Tensor:
+            return functional_call(model, (weights, buffers), (x,))
+
+        batched = vmap(forward, in_dims=(0, None))
+        n_points = len(alphas)
+        loss, acc, seconds = (np.empty(n_points) for _ in range(3))
+        k_pass = max(1, int(points_per_pass))
+        dtype = theta[0].dtype if theta else torch.float32
+        for start in range(0, n_points, k_pass):
+            t0 = time.perf_counter()
+            group = list(range(start, min(start + k_pass, n_points)))
+            padded = group + [group[-1]] * (k_pass - len(group))
+            a = torch.tensor([float(alphas[i]) for i in padded], dtype=dtype, device=device)
+            b = torch.tensor([float(betas[i]) for i in padded], dtype=dtype, device=device)
+            # θ* + αδ + βη for the K points of this pass, built once and used for every batch
+            weights = {}
+            for n, t, dn, en in zip(names, theta, d, e):
+                shape = (k_pass,) + (1,) * t.dim()
+                weights[n] = t + a.view(shape) * dn + b.view(shape) * en
+            loss_sum = torch.zeros(k_pass, dtype=torch.float64, device=device)
+            correct = torch.zeros(k_pass, dtype=torch.int64, device=device)
+            for images, labels in data.batches():
+                logits = batched(weights, images)
+                for k in range(len(group)):
+                    loss_sum[k] += nn.functional.cross_entropy(logits[k], labels, reduction="sum").double()
+                correct += (logits.argmax(dim=2) == labels).sum(dim=1)
+            n = len(data)
+            loss_group = loss_sum.cpu().numpy() / n
+            acc_group = correct.cpu().numpy() / n
+            elapsed = (time.perf_counter() - t0) / len(group)
+            for slot, i in enumerate(group):
+                loss[i], acc[i], seconds[i] = loss_group[slot], acc_group[slot], elapsed
+            progress(group[-1] + 1)
+    return PointResults(loss, acc, seconds, "vmap")
+
+
+def evaluate_points(
+    model: nn.Module,
+    data: EvalSet,
+    delta: Mapping[str, Tensor],
+    eta: Mapping[str, Tensor],
+    alphas: Sequence[float] | np.ndarray,
+    betas: Sequence[float] | np.ndarray,
+    method: str = "auto",
+    points_per_pass: int = POINTS_PER_PASS,
+    log_every: float = 30.0,
+) -> PointResults:
+    """f(α_k, β_k) = L(θ* + α_k δ + β_k η) and the accuracy for every k, θ* = the model's weights.
+
+    ``delta`` and ``eta`` map every parameter name of ``model`` to a tensor of its shape
+    (any device). Buffers are used as they are; the model is left in its original mode with
+    its parameters and buffers bit-identical to before.
+    """
+    alphas = np.asarray(alphas, dtype=np.float64).ravel()
+    betas = np.asarray(betas, dtype=np.float64).ravel()
+    if alphas.shape != betas.shape:
+        raise ValueError(f"{len(alphas)} alphas but {len(betas)} betas")
+    names = [n for n, _ in model.named_parameters()]
+    for label, direction in (("delta", delta), ("eta", eta)):
+        if set(direction) != set(names):
+            missing, extra = sorted(set(names) - set(direction)), sorted(set(direction) - set(names))
+            raise ValueError(f"direction {label} does not match the model's parameters (missing {missing}, extra {extra})")
+    method = resolve_method(method, data.device)
+    started = last = time.perf_counter()
+
+    def progress(done: int) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        if now - last >= log_every or done == len(alphas):
+            last = now
+            log.info("%s: %d/%d points, %.2f points/s", method, done, len(alphas), done / max(now - started, 1e-12))
+
+    was_training = model.training
+    model.eval()
+    try:
+        if len(alphas) == 0:
+            return PointResults(np.empty(0), np.empty(0), np.empty(0), method)
+        if method == "loop":
+            return _loop(model, data, names, delta, eta, alphas, betas, progress)
+        return _vmap(model, data, names, delta, eta, alphas, betas, points_per_pass, progress)
+    finally:
+        model.train(was_training)

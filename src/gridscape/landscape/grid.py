@@ -1,0 +1,229 @@
+"""The (alpha, beta) grid: coordinates, the flat point order, chunks, and the merge.
+
+Orientation, used everywhere (CSV, npz, plots): a surface array ``Z`` has shape
+``(num_beta, num_alpha)`` and ``Z[j, i] = f(alpha[i], beta[j])``, i.e. rows follow beta and
+columns follow alpha, as ``matplotlib``'s ``contour(alpha, beta, Z)`` expects. The flat
+point index is ``p = j * num_alpha + i`` (alpha varies fastest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+AXES = ("beta", "alpha")  # the order of the two array dimensions
+CHUNK_COLUMNS = ("point", "alpha", "beta", "loss", "acc", "seconds")
+SURFACE_COLUMNS = ("alpha", "beta", "loss", "acc")
+
+
+class MergeError(ValueError):
+    """The chunk files do not add up to the grid (missing, duplicated or foreign points)."""
+
+
+def axis(spec: Mapping) -> np.ndarray:
+    """``np.linspace(min, max, num)`` from an axis section of the config."""
+    num = int(spec["num"])
+    if num < 1:
+        raise ValueError(f"an axis needs at least one point, got num={num}")
+    return np.linspace(float(spec["min"]), float(spec["max"]), num)
+
+
+@dataclass(frozen=True)
+class Grid:
+    alpha: np.ndarray
+    beta: np.ndarray
+
+    @classmethod
+    def from_config(cls, landscape: Mapping) -> "Grid":
+        return cls(axis(landscape["alpha"]), axis(landscape["beta"]))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(num_beta, num_alpha): the shape of every surface array."""
+        return (len(self.beta), len(self.alpha))
+
+    @property
+    def size(self) -> int:
+        return len(self.alpha) * len(self.beta)
+
+    def coords(self, points: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """alpha and beta of flat point indices."""
+        points = np.asarray(points, dtype=np.int64)
+        j, i = np.divmod(points, len(self.alpha))
+        return self.alpha[i], self.beta[j]
+
+    def centre_index(self) -> int | None:
+        """The flat index of (0, 0) when both axes hold an exact 0, else None."""
+        i = np.flatnonzero(self.alpha == 0.0)
+        j = np.flatnonzero(self.beta == 0.0)
+        if len(i) == 0 or len(j) == 0:
+            return None
+        return int(j[0] * len(self.alpha) + i[0])
+
+
+def effective_chunks(n_points: int, chunks: int) -> int:
+    """Chunks actually used: never more than there are points (no empty jobs)."""
+    return max(1, min(int(chunks), int(n_points)))
+
+
+def chunk_range(n_points: int, chunks: int, index: int) -> range:
+    """Flat points of chunk ``index``: contiguous, sizes differing by at most one, larger first."""
+    chunks = effective_chunks(n_points, chunks)
+    if not 0 <= index < chunks:
+        raise ValueError(f"chunk index {index} is outside 0..{chunks - 1}")
+    base, extra = divmod(n_points, chunks)
+    start = index * base + min(index, extra)
+    return range(start, start + base + (1 if index < extra else 0))
+
+
+def chunk_of(n_points: int, chunks: int, point: int) -> int:
+    """The chunk whose range holds flat point ``point``."""
+    chunks = effective_chunks(n_points, chunks)
+    base, extra = divmod(n_points, chunks)
+    big = extra * (base + 1)  # points held by the first ``extra`` chunks, one larger each
+    return point // (base + 1) if point < big else extra + (point - big) // base
+
+
+def chunk_frame(points: Sequence[int], alpha, beta, loss, acc, seconds) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "point": np.asarray(points, dtype=np.int64),
+            "alpha": np.asarray(alpha, dtype=np.float64),
+            "beta": np.asarray(beta, dtype=np.float64),
+            "loss": np.asarray(loss, dtype=np.float64),
+            "acc": np.asarray(acc, dtype=np.float64),
+            "seconds": np.asarray(seconds, dtype=np.float64),
+        },
+        columns=list(CHUNK_COLUMNS),
+    )
+
+
+def write_exact_csv(path: str | Path, frame: pd.DataFrame) -> None:
+    """CSV whose floats read back bit for bit (pandas writes the shortest round-trip repr)."""
+    from gridscape.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
+
+
+def read_exact_csv(path: str | Path) -> pd.DataFrame:
+    """Read a CSV back bit for bit (pandas 3 does so by default, pandas 2 needs round_trip)."""
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return pd.read_csv(path)
+    return pd.read_csv(path, float_precision="round_trip")
+
+
+def read_chunk(path: str | Path) -> pd.DataFrame:
+    frame = read_exact_csv(path)
+    missing = [c for c in CHUNK_COLUMNS if c not in frame.columns]
+    if missing:
+        raise MergeError(f"{path}: missing columns {missing}; expected {list(CHUNK_COLUMNS)}")
+    return frame
+
+
+@dataclass
+class Surface:
+    """The merged grid: coordinate vectors and (num_beta, num_alpha) loss and accuracy."""
+
+    alpha: np.ndarray
+    beta: np.ndarray
+    loss: np.ndarray
+    acc: np.ndarray
+
+    @property
+    def grid(self) -> Grid:
+        return Grid(self.alpha, self.beta)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per point, in flat order (alpha fastest)."""
+        b, a = np.meshgrid(self.beta, self.alpha, indexing="ij")
+        return pd.DataFrame(
+            {"alpha": a.ravel(), "beta": b.ravel(), "loss": self.loss.ravel(), "acc": self.acc.ravel()},
+            columns=list(SURFACE_COLUMNS),
+        )
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What surface.npz holds; ``axes`` names the dimensions of ``loss`` and ``acc``."""
+        return {
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "loss": self.loss,
+            "acc": self.acc,
+            "axes": np.array(AXES),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> "Surface":
+        """Read surface.npz's arrays back, whatever axis order they were stored in."""
+        axes = tuple(str(a) for a in np.asarray(arrays["axes"]))
+        loss, acc = np.asarray(arrays["loss"]), np.asarray(arrays["acc"])
+        if axes == ("alpha", "beta"):
+            loss, acc = loss.T, acc.T
+        elif axes != AXES:
+            raise ValueError(f"unknown axes {axes}; expected {AXES} or its reverse")
+        alpha, beta = np.asarray(arrays["alpha"]), np.asarray(arrays["beta"])
+        if loss.shape != (len(beta), len(alpha)):
+            raise ValueError(f"loss has shape {loss.shape}, expected (num_beta, num_alpha) = {(len(beta), len(alpha))}")
+        return cls(alpha, beta, loss, acc)
+
+    def value(self, alpha: float, beta: float, what: str = "loss") -> float:
+        """The stored value at exactly this grid point."""
+        i = np.flatnonzero(self.alpha == alpha)
+        j = np.flatnonzero(self.beta == beta)
+        if len(i) == 0 or len(j) == 0:
+            raise KeyError(f"({alpha}, {beta}) is not a grid point")
+        return float(getattr(self, what)[j[0], i[0]])
+
+
+def merge_chunks(grid: Grid, chunks: Sequence[pd.DataFrame], names: Sequence[str] | None = None) -> Surface:
+    """Assemble chunk tables into a surface; every point exactly once, at its own coordinates.
+
+    Non-finite losses are kept as they are (the caller counts them); a point missing, present
+    twice, outside the grid or with coordinates that are not its own raises MergeError naming
+    the chunk(s) and the point.
+    """
+    names = list(names) if names is not None else [f"chunk {k}" for k in range(len(chunks))]
+    n = grid.size
+    owner = np.full(n, -1, dtype=np.int64)
+    loss = np.full(n, np.nan)
+    acc = np.full(n, np.nan)
+    for k, frame in enumerate(chunks):
+        points = frame["point"].to_numpy()
+        if not np.issubdtype(points.dtype, np.integer):
+            raise MergeError(f"{names[k]}: column 'point' is not integer")
+        bad = points[(points < 0) | (points >= n)]
+        if len(bad):
+            raise MergeError(f"{names[k]}: point {int(bad[0])} is outside the grid of {n} points")
+        uniq, counts = np.unique(points, return_counts=True)
+        if (counts > 1).any():
+            raise MergeError(f"{names[k]}: point {int(uniq[counts > 1][0])} appears {int(counts.max())} times")
+        clash = points[owner[points] >= 0]
+        if len(clash):
+            p = int(clash[0])
+            raise MergeError(f"point {p} appears twice: in {names[owner[p]]} and in {names[k]}")
+        alpha, beta = grid.coords(points)
+        wrong = ~(np.isclose(frame["alpha"].to_numpy(), alpha, rtol=1e-12, atol=1e-12)
+                  & np.isclose(frame["beta"].to_numpy(), beta, rtol=1e-12, atol=1e-12))
+        if wrong.any():
+            p = int(points[wrong][0])
+            raise MergeError(
+                f"{names[k]}: point {p} has coordinates ({frame['alpha'].to_numpy()[wrong][0]}, "
+                f"{frame['beta'].to_numpy()[wrong][0]}) but the grid puts it at ({alpha[wrong][0]}, {beta[wrong][0]}); "
+                "the chunk was computed for another grid"
+            )
+        owner[points] = k
+        loss[points] = frame["loss"].to_numpy(dtype=np.float64)
+        acc[points] = frame["acc"].to_numpy(dtype=np.float64)
+    missing = np.flatnonzero(owner < 0)
+    if len(missing):
+        p = int(missing[0])
+        a, b = grid.coords([p])
+        where = f"; it belongs to {names[chunk_of(n, len(chunks), p)]}" if chunks else ""
+        raise MergeError(
+            f"{len(missing)} of {n} grid points missing: first point {p} at alpha={a[0]:g}, beta={b[0]:g}{where}"
+        )
+    return Surface(grid.alpha, grid.beta, loss.reshape(grid.shape), acc.reshape(grid.shape))

@@ -1,0 +1,213 @@
+"""The landscape stage as steps from input files to output files (what the scripts call).
+
+``config`` is the study's training sections, ``best`` the content of search/best.json (the
+final model's config is ``best_config(config, best)``), ``landscape`` the landscape section.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from gridscape import io
+from gridscape.device import resolve_device
+from gridscape.study import best_config, load_dataset, load_model, read_split, to_tensors
+from gridscape.train import evaluate
+
+from . import data as landscape_data
+from .diagnostics import CENTRE_RTOL, relative_difference, surface_diagnostics
+from .directions import cosine, load_directions, norm_facts, parameters_of, random_direction, save_directions
+from .evaluate import EvalSet, evaluate_points, resolve_method
+from .grid import Grid, MergeError, chunk_frame, chunk_range, effective_chunks, merge_chunks, read_chunk, write_exact_csv
+from .line import interpolate, interpolation_ts, line_alphas, line_along
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Setup:
+    """The final model (θ*, eval mode) and the landscape's images, on the study's device."""
+
+    model: nn.Module
+    data: "landscape_data.Selection"
+    tensors: object  # gridscape.data.loader.TensorData
+    labels: np.ndarray
+    device: torch.device
+
+    def evalset(self, batch_size: int) -> EvalSet:
+        return EvalSet.from_tensor_data(self.tensors, batch_size)
+
+
+def _full_precision(device: torch.device) -> None:
+    """No TF32 on GPUs: grid points and the reference evaluation use the same float32 math."""
+    if device.type == "cuda":
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+
+
+def setup(config: Mapping, best: Mapping, landscape: Mapping, train_on: str, data_path: str, split_path: str, model_path: str) -> Setup:
+    final = best_config(config, best)
+    device = resolve_device(final["device"])
+    _full_precision(device)
+    prepared = load_dataset(data_path, final["dataset"]["name"])
+    selection = landscape_data.select(landscape, prepared, read_split(split_path), train_on)
+    model = load_model(final, prepared, model_path, device)
+    tensors = to_tensors(prepared, selection.part, selection.indices, device, bool(final["train"]["channels_last"]))
+    labels = prepared.train_labels if selection.part == "train" else prepared.test_labels
+    log.info(
+        "landscape on %d %s images (%s), device %s, torch %s, %d threads",
+        len(selection.indices), selection.part, "subset" if selection.subset else "all", device,
+        torch.__version__, torch.get_num_threads(),
+    )
+    return Setup(model, selection, tensors, labels, device)
+
+
+def run_directions(
+    config: Mapping, best: Mapping, landscape: Mapping, train_on: str,
+    data_path: str, split_path: str, model_path: str,
+    directions_path: str, directions_json: str, reference_json: str, subset_path: str | None = None,
+) -> dict:
+    """Draw δ and η, write them with their facts; evaluate θ* on the landscape's images."""
+    s = setup(config, best, landscape, train_on, data_path, split_path, model_path)
+    weights = parameters_of(s.model)
+    norm, ignore = landscape["normalization"], landscape["ignore"]
+    delta = random_direction(weights, int(landscape["delta_seed"]), norm, ignore)
+    eta = random_direction(weights, int(landscape["eta_seed"]), norm, ignore)
+    cos = cosine(delta, eta)
+    n_entries = sum(int(w.numel()) for w in weights.values())
+    n_perturbed = sum(int(w.numel()) for k, w in weights.items() if delta[k].abs().sum() > 0)
+    meta = {
+        "delta_seed": int(landscape["delta_seed"]),
+        "eta_seed": int(landscape["eta_seed"]),
+        "generator": "torch.Generator(device='cpu').manual_seed(seed); torch.randn per parameter in named_parameters() order",
+        "normalization": norm,
+        "ignore": ignore,
+        "cos_delta_eta": cos,
+        "one_over_sqrt_n": 1.0 / np.sqrt(n_perturbed) if n_perturbed else None,
+        "parameters": n_entries,
+        "perturbed_parameters": n_perturbed,
+        "names": list(weights),
+        "filters": norm_facts(weights, delta, eta),
+    }
+    save_directions(directions_path, delta, eta, {"normalization": norm, "ignore": ignore,
+                                                  "delta_seed": str(meta["delta_seed"]), "eta_seed": str(meta["eta_seed"])})
+    io.write_json(directions_json, meta)
+    batch_size = int(landscape["eval_batch_size"])
+    loss, acc = evaluate(s.model, s.tensors, batch_size)
+    reference = {"loss": loss, "acc": acc, "eval_batch_size": batch_size, "computed_by": "gridscape.train.evaluate",
+                 "data": s.data.describe(), "train_on": train_on, "device": str(s.device)}
+    if s.data.subset:
+        reference["subset_seed"] = int(landscape["subset_seed"])
+    if subset_path is not None:
+        io.write_csv(subset_path, s.data.frame(s.labels))
+    io.write_json(reference_json, reference)
+    log.info("cos(delta, eta) = %.3g over %d perturbed entries; L(theta*) = %.6g, acc %.4f", cos, n_perturbed, loss, acc)
+    return {"directions": meta, "reference": reference}
+
+
+def chunk_points(landscape: Mapping, index: int) -> tuple[Grid, range]:
+    grid = Grid.from_config(landscape)
+    return grid, chunk_range(grid.size, int(landscape["chunks"]), index)
+
+
+def run_chunk(
+    config: Mapping, best: Mapping, landscape: Mapping, train_on: str, index: int,
+    data_path: str, split_path: str, model_path: str, directions_path: str, chunk_path: str,
+) -> pd.DataFrame:
+    """Evaluate the grid points of chunk ``index`` and write its CSV."""
+    grid, points = chunk_points(landscape, index)
+    s = setup(config, best, landscape, train_on, data_path, split_path, model_path)
+    delta, eta = load_directions(directions_path, [n for n, _ in s.model.named_parameters()])
+    alphas, betas = grid.coords(list(points))
+    log.info("chunk %d: points %d..%d of %d", index, points.start, points.stop - 1, grid.size)
+    result = evaluate_points(
+        s.model, s.evalset(int(landscape["eval_batch_size"])), delta, eta, alphas, betas, landscape["method"]
+    )
+    frame = chunk_frame(list(points), alphas, betas, result.loss, result.acc, result.seconds)
+    write_exact_csv(chunk_path, frame)
+    total = float(result.seconds.sum())
+    log.info("chunk %d: %d points in %.1f s with %s (%.2f points/s)", index, len(points), total, result.method,
+             len(points) / total if total > 0 else float("inf"))
+    return frame
+
+
+def merge(landscape: Mapping, chunk_paths: Sequence[str]) -> tuple:
+    grid = Grid.from_config(landscape)
+    expected = effective_chunks(grid.size, int(landscape["chunks"]))
+    if len(chunk_paths) != expected:
+        raise MergeError(f"{len(chunk_paths)} chunk files given, the config asks for {expected}")
+    frames = [read_chunk(p) for p in chunk_paths]
+    names = [f"chunk {k} ({Path(p).name})" for k, p in enumerate(chunk_paths)]
+    return grid, frames, merge_chunks(grid, frames, names)
+
+
+def run_merge(
+    landscape: Mapping, chunk_paths: Sequence[str], directions_json: str, reference_json: str,
+    surface_csv: str, surface_npz: str, diagnostics_json: str,
+) -> dict:
+    """Check and assemble the chunks; write the surface (CSV + npz) and the diagnostics.
+
+    Raises when the centre does not reproduce L(θ*) to 1e-6 relative: such a surface is not
+    the landscape of the final model.
+    """
+    grid, frames, surface = merge(landscape, chunk_paths)
+    reference = io.read_json(reference_json)
+    cos = io.read_json(directions_json)["cos_delta_eta"]
+    diagnostics = surface_diagnostics(surface, reference, cos, frames)
+    diagnostics["method"] = method_used(landscape, reference.get("device", "cpu"))
+    diagnostics["data"] = reference.get("data")
+    log.info("diagnostics: %s", diagnostics)
+    check = diagnostics["centre_check"]
+    if check["agrees"] is False:
+        raise RuntimeError(
+            f"the grid's centre f(0, 0) = {diagnostics['centre']['loss']!r} differs from the final model's own loss "
+            f"{check['theta_star_loss']!r} by {check['relative_difference']:.3g} relative (tolerance {CENTRE_RTOL}): "
+            "the chunks were not computed with this model, these directions or these images"
+        )
+    if diagnostics["non_finite"]["count"]:
+        log.warning("%d of %d grid points have a non-finite loss (kept as they are)",
+                    diagnostics["non_finite"]["count"], grid.size)
+    write_exact_csv(surface_csv, surface.to_frame())
+    io.write_npz(surface_npz, **surface.arrays())
+    io.write_json(diagnostics_json, diagnostics)
+    return diagnostics
+
+
+def _check_against_reference(what: str, value: float, reference: float) -> None:
+    rel = relative_difference(value, reference)
+    if rel > CENTRE_RTOL:
+        raise RuntimeError(f"{what} = {value!r} but the final model's own loss is {reference!r} ({rel:.3g} relative)")
+    log.info("%s reproduces L(theta*) (relative difference %.3g)", what, rel)
+
+
+def run_line(
+    config: Mapping, best: Mapping, landscape: Mapping, train_on: str,
+    data_path: str, split_path: str, model_path: str, init_path: str, directions_path: str,
+    reference_json: str, line_csv: str, interpolation_csv: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The loss along δ through θ*, and along θ(t) = (1 − t) θ0 + t θ*."""
+    s = setup(config, best, landscape, train_on, data_path, split_path, model_path)
+    delta, _ = load_directions(directions_path, [n for n, _ in s.model.named_parameters()])
+    data = s.evalset(int(landscape["eval_batch_size"]))
+    points = int(landscape["line_points"])
+    reference = float(io.read_json(reference_json)["loss"])
+    line = line_along(s.model, data, delta, line_alphas(landscape["alpha"], points), landscape["method"])
+    if (line["alpha"] == 0.0).any():
+        _check_against_reference("the line's f(alpha=0)", float(line.loc[line["alpha"] == 0.0, "loss"].iloc[0]), reference)
+    start = io.read_safetensors(init_path)
+    path = interpolate(s.model, data, start, interpolation_ts(points))
+    _check_against_reference("the interpolation's f(t=1)", float(path.loc[path["t"] == 1.0, "loss"].iloc[0]), reference)
+    write_exact_csv(line_csv, line)
+    write_exact_csv(interpolation_csv, path)
+    return line, path
+
+
+def method_used(landscape: Mapping, device: str) -> str:
+    return resolve_method(landscape["method"], torch.device(device))

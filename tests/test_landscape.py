@@ -1,0 +1,509 @@
+"""The loss landscape (Li et al. 2018): directions, grid, evaluation, merge, 1-D slices, steps.
+
+Each test checks a property from the reference study (section 4.2 of
+shared/reference/loss-landscape.md) on tiny models and data, so the whole file runs in seconds.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors import safe_open
+from torch import nn
+
+from gridscape import io
+from gridscape.config import validate
+from gridscape.data.loader import TensorData
+from gridscape.data.split import stratified_split
+from gridscape.landscape.directions import cosine, filter_norms, load_directions, parameters_of, random_direction, save_directions
+from gridscape.landscape.evaluate import EvalSet, evaluate_points
+from gridscape.landscape.grid import AXES, Grid, MergeError, Surface, chunk_range, effective_chunks, merge_chunks
+from gridscape.landscape.line import interpolate, interpolation_ts, line_alphas, line_along
+from gridscape.landscape import steps
+from gridscape.landscape.data import select
+from gridscape.landscape.grid import chunk_frame, chunk_of
+from gridscape.models import LeNet5
+from gridscape.study import best_config, new_model, training_indices
+from gridscape.train import evaluate
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def tensor_data(n: int, shape=(1, 8, 8), seed: int = 0, channels_last: bool = False) -> TensorData:
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (n, *shape), dtype=np.uint8)
+    labels = rng.integers(0, 10, n)
+    return TensorData.from_arrays(images, labels, [0.45] * shape[0], [0.22] * shape[0], torch.device("cpu"), channels_last)
+
+
+def relu_net(seed: int = 0) -> nn.Module:
+    """BatchNorm-free: conv -> ReLU -> conv -> ReLU -> linear (8x8 inputs)."""
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(4, 6, 3), nn.ReLU(),
+        nn.Flatten(), nn.Linear(6 * 6 * 6, 10),
+    ).eval()
+
+
+def bn_net(seed: int = 0) -> nn.Module:
+    """conv -> BatchNorm (non-trivial running statistics) -> ReLU -> pool -> linear."""
+    torch.manual_seed(seed)
+    net = nn.Sequential(
+        nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(16, 10),
+    )
+    bn = net[1]
+    with torch.no_grad():
+        bn.running_mean.uniform_(-0.5, 0.5)
+        bn.running_var.uniform_(0.5, 2.0)
+        bn.weight.uniform_(0.5, 1.5)
+        bn.bias.uniform_(-0.2, 0.2)
+        bn.num_batches_tracked.fill_(7)
+    return net.eval()
+
+
+def snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def assert_bit_identical(a: dict, b: dict) -> None:
+    assert list(a) == list(b)
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def directions(model: nn.Module, normalization="filter", ignore="biasbn", seeds=(1, 2)):
+    w = parameters_of(model)
+    return random_direction(w, seeds[0], normalization, ignore), random_direction(w, seeds[1], normalization, ignore)
+
+
+def surface_of(model, data, delta, eta, grid: Grid, method="loop") -> np.ndarray:
+    a, b = grid.coords(range(grid.size))
+    return evaluate_points(model, data, delta, eta, a, b, method).loss.reshape(grid.shape)
+
+
+# --------------------------------------------------------------------------- directions
+
+
+@pytest.mark.parametrize("ignore", ["biasbn", "none"])
+def test_every_filter_has_the_norm_of_the_matching_filter_of_theta(ignore):
+    model = bn_net()
+    weights = parameters_of(model)
+    for seed in (1, 2):
+        d = random_direction(weights, seed, "filter", ignore)
+        for name, w in weights.items():
+            if w.dim() >= 2:
+                assert d[name].shape == w.shape
+                np.testing.assert_allclose(filter_norms(d[name]), filter_norms(w), rtol=1e-5)
+                assert len(filter_norms(w)) == w.shape[0]
+            elif ignore == "biasbn":
+                assert torch.count_nonzero(d[name]) == 0, name  # exactly zero
+            else:  # a 1-D tensor is one filter
+                assert torch.count_nonzero(d[name]) == d[name].numel(), name
+                np.testing.assert_allclose(torch.linalg.vector_norm(d[name].double()), torch.linalg.vector_norm(w.double()), rtol=1e-5)
+
+
+def test_layer_and_no_normalisation():
+    model = relu_net()
+    weights = parameters_of(model)
+    layer = random_direction(weights, 3, "layer")
+    raw = random_direction(weights, 3, "none")
+    for name, w in weights.items():
+        if w.dim() >= 2:
+            np.testing.assert_allclose(torch.linalg.vector_norm(layer[name].double()), torch.linalg.vector_norm(w.double()), rtol=1e-5)
+            # the same Gaussian draw, only rescaled as a whole
+            ratio = (layer[name].double() / raw[name].double()).flatten()
+            np.testing.assert_allclose(ratio, ratio[0].expand_as(ratio), rtol=1e-5)
+    # 'none' is the plain draw of the generator, parameter after parameter
+    generator = torch.Generator().manual_seed(3)
+    for name, w in weights.items():
+        draw = torch.randn(w.shape, generator=generator)
+        if w.dim() >= 2:
+            assert torch.equal(raw[name], draw)
+
+
+def test_same_seed_same_directions_different_seed_different_and_global_rng_irrelevant():
+    weights = parameters_of(LeNet5((1, 28, 28), 10))
+    torch.manual_seed(0)
+    a = random_direction(weights, 5)
+    torch.manual_seed(12345)
+    torch.randn(1000)  # whatever the global RNG did meanwhile
+    b = random_direction(weights, 5)
+    c = random_direction(weights, 6)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not any(torch.equal(a[k], c[k]) for k in a if weights[k].dim() >= 2)
+    n = sum(weights[k].numel() for k in weights if weights[k].dim() >= 2)
+    assert abs(cosine(a, c)) < 5 / math.sqrt(n)  # nearly orthogonal, ~1/sqrt(n)
+    assert cosine(a, a) == pytest.approx(1.0)
+
+
+def test_direction_file_names_are_delta_and_eta_of_exactly_the_parameters(tmp_path):
+    model = bn_net()
+    delta, eta = directions(model)
+    path = tmp_path / "directions.safetensors"
+    save_directions(path, delta, eta)
+    with safe_open(str(path), "pt") as handle:
+        keys = set(handle.keys())
+    params = [n for n, _ in model.named_parameters()]
+    assert set(params) < set(model.state_dict())  # the BN buffers are not parameters
+    assert keys == {f"delta.{n}" for n in params} | {f"eta.{n}" for n in params}
+    d2, e2 = load_directions(path, params)
+    assert list(d2) == params and all(torch.equal(d2[k], delta[k]) and torch.equal(e2[k], eta[k]) for k in params)
+    with pytest.raises(ValueError, match="missing"):
+        load_directions(path, params + ["extra.weight"])
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def test_centre_reproduces_evaluate_bitwise_and_vmap_within_1e6():
+    torch.manual_seed(0)
+    model = LeNet5((1, 28, 28), 10).to(memory_format=torch.channels_last).eval()
+    data = tensor_data(70, (1, 28, 28), channels_last=True)
+    expected_loss, expected_acc = evaluate(model, data, 32)
+    delta, eta = directions(model)
+    evalset = EvalSet.from_tensor_data(data, 32)
+    loop = evaluate_points(model, evalset, delta, eta, [0.3, 0.0], [0.0, 0.0], "loop")
+    assert loop.loss[1] == expected_loss and loop.acc[1] == expected_acc
+    vmap = evaluate_points(model, evalset, delta, eta, [0.3, 0.0], [0.0, 0.0], "vmap", points_per_pass=2)
+    assert vmap.loss[1] == pytest.approx(expected_loss, rel=1e-6)
+
+
+@pytest.mark.parametrize("make", [bn_net, relu_net])
+def test_vmap_equals_loop_and_the_model_is_left_bit_identical(make):
+    model = make()
+    model.train()  # the sweep must evaluate in eval mode and give the mode back
+    before = snapshot(model)
+    data = EvalSet.from_tensor_data(tensor_data(50), 16)
+    delta, eta = directions(model, ignore="none")
+    grid = Grid(np.linspace(-1, 1, 4), np.linspace(-0.5, 1, 3))
+    loop = surface_of(model, data, delta, eta, grid, "loop")
+    vmap = surface_of(model, data, delta, eta, grid, "vmap")
+    np.testing.assert_allclose(vmap, loop, rtol=1e-5)
+    assert model.training
+    assert_bit_identical(snapshot(model), before)
+    # the loop's points do not depend on their neighbours: one point alone gives the same bits
+    a, b = grid.coords([5])
+    alone = evaluate_points(model, data, delta, eta, a, b, "loop").loss[0]
+    assert alone == loop.ravel()[5]
+
+
+def test_vmap_points_do_not_depend_on_how_the_points_are_grouped():
+    """Every pass has K points (the last one padded), so cutting the list elsewhere, as other
+    chunkings do, gives the same bits."""
+    model = bn_net()
+    data = EvalSet.from_tensor_data(tensor_data(50), 16)
+    delta, eta = directions(model, ignore="none")
+    grid = Grid(np.linspace(-1, 1, 5), np.linspace(-1, 1, 3))
+    a, b = grid.coords(range(grid.size))
+    whole = evaluate_points(model, data, delta, eta, a, b, "vmap", points_per_pass=4).loss
+    cuts = [slice(0, 3), slice(3, 10), slice(10, 15)]
+    parts = np.concatenate([evaluate_points(model, data, delta, eta, a[c], b[c], "vmap", points_per_pass=4).loss for c in cuts])
+    np.testing.assert_array_equal(parts, whole)
+
+
+def test_biasbn_sweep_leaves_biases_and_buffers_alone():
+    model = bn_net()
+    delta, eta = directions(model, ignore="biasbn")
+    for name, p in model.named_parameters():
+        if p.dim() < 2:
+            assert torch.count_nonzero(delta[name]) == 0 and torch.count_nonzero(eta[name]) == 0
+    before = snapshot(model)
+    data = EvalSet.from_tensor_data(tensor_data(20), 8)
+    evaluate_points(model, data, delta, eta, [1.0, -1.0], [0.5, 0.2], "loop")
+    evaluate_points(model, data, delta, eta, [1.0, -1.0], [0.5, 0.2], "vmap")
+    assert_bit_identical(snapshot(model), before)
+
+
+def test_filter_normalised_surface_is_invariant_to_rescaling_a_relu_layer():
+    c = 7.0
+    model = relu_net()
+    scaled = copy.deepcopy(model)
+    with torch.no_grad():
+        scaled[0].weight.mul_(c)
+        scaled[0].bias.mul_(c)
+        scaled[2].weight.div_(c)
+    data = EvalSet.from_tensor_data(tensor_data(40), 40)
+    grid = Grid(np.linspace(-1, 1, 3), np.linspace(-1, 1, 3))
+    for ignore in ("biasbn", "none"):
+        original = surface_of(model, data, *directions(model, "filter", ignore), grid)
+        rescaled = surface_of(scaled, data, *directions(scaled, "filter", ignore), grid)
+        np.testing.assert_allclose(rescaled, original, rtol=1e-5)
+    # without normalisation the same random draw sees a different landscape
+    raw = surface_of(model, data, *directions(model, "none"), grid)
+    raw_scaled = surface_of(scaled, data, *directions(scaled, "none"), grid)
+    assert np.max(np.abs(raw_scaled - raw)) > 1e-2
+
+
+def test_same_direction_twice_depends_only_on_alpha_plus_beta():
+    model = relu_net()
+    delta, _ = directions(model)
+    data = EvalSet.from_tensor_data(tensor_data(30), 30)
+    grid = Grid(np.linspace(-1, 1, 5), np.linspace(-1, 1, 5))
+    z = surface_of(model, data, delta, delta, grid)
+    a, b = np.meshgrid(grid.alpha, grid.beta)  # shaped like z
+    for s in np.unique(np.round(a + b, 9)):
+        on_diagonal = z[np.isclose(a + b, s)]
+        np.testing.assert_allclose(on_diagonal, on_diagonal[0], rtol=1e-5)
+    assert z.max() > z.min() * 1.01  # and it is not flat
+
+
+# --------------------------------------------------------------------------- grid and merge
+
+
+def test_chunks_are_contiguous_cover_every_point_once_and_differ_by_at_most_one():
+    for n, k in [(35, 1), (35, 3), (35, 7), (625, 5), (10, 4), (3, 9)]:
+        used = effective_chunks(n, k)
+        ranges = [chunk_range(n, k, i) for i in range(used)]
+        points = [p for r in ranges for p in r]
+        assert points == list(range(n))
+        sizes = [len(r) for r in ranges]
+        assert max(sizes) - min(sizes) <= 1 and min(sizes) >= 1
+        assert all(chunk_of(n, k, p) == i for i, r in enumerate(ranges) for p in r)
+
+
+def synthetic_chunks(grid: Grid, chunks: int) -> list[pd.DataFrame]:
+    frames = []
+    for i in range(effective_chunks(grid.size, chunks)):
+        points = list(chunk_range(grid.size, chunks, i))
+        a, b = grid.coords(points)
+        frames.append(chunk_frame(points, a, b, a + 10 * b, np.full(len(points), 0.5), np.zeros(len(points))))
+    return frames
+
+
+def test_non_square_grid_keeps_its_orientation(tmp_path):
+    grid = Grid(np.linspace(-1, 1, 7), np.linspace(0, 2, 5))  # 7 alphas x 5 betas
+    surface = merge_chunks(grid, synthetic_chunks(grid, 3))
+    assert surface.loss.shape == (5, 7) and AXES == ("beta", "alpha")
+    for i, a in enumerate(grid.alpha):
+        for j, b in enumerate(grid.beta):
+            assert surface.loss[j, i] == a + 10 * b
+            assert surface.value(a, b) == a + 10 * b
+    frame = surface.to_frame()
+    np.testing.assert_array_equal(frame["loss"], frame["alpha"] + 10 * frame["beta"])
+    io.write_npz(tmp_path / "s.npz", **surface.arrays())
+    stored = io.read_npz(tmp_path / "s.npz")
+    assert stored["axes"].dtype.kind == "U" and list(stored["axes"]) == ["beta", "alpha"]
+    back = Surface.from_arrays(stored)
+    np.testing.assert_array_equal(back.loss, surface.loss)
+    # an array stored the other way round is read back correctly too
+    transposed = dict(stored, loss=stored["loss"].T, acc=stored["acc"].T, axes=np.array(["alpha", "beta"]))
+    np.testing.assert_array_equal(Surface.from_arrays(transposed).loss, surface.loss)
+
+
+def test_merge_rejects_a_missing_or_duplicated_point_naming_it():
+    grid = Grid(np.linspace(-1, 1, 7), np.linspace(-1, 1, 5))
+    frames = synthetic_chunks(grid, 3)
+    names = [f"chunk_{i}.csv" for i in range(3)]
+    holed = [frames[0], frames[1].drop(index=4), frames[2]]
+    missing_point = int(frames[1]["point"].iloc[4])
+    with pytest.raises(MergeError, match=rf"point {missing_point} .*chunk_1\.csv"):
+        merge_chunks(grid, holed, names)
+    duplicated = [frames[0], pd.concat([frames[1], frames[0].iloc[[2]]]), frames[2]]
+    with pytest.raises(MergeError, match=r"point 2 appears twice: in chunk_0\.csv and in chunk_1\.csv"):
+        merge_chunks(grid, duplicated, names)
+    twice_in_one = [pd.concat([frames[0], frames[0].iloc[[0]]]), frames[1], frames[2]]
+    with pytest.raises(MergeError, match=r"chunk_0\.csv: point 0 appears 2 times"):
+        merge_chunks(grid, twice_in_one, names)
+    moved = [frames[0].assign(alpha=frames[0]["alpha"] + 0.1), frames[1], frames[2]]
+    with pytest.raises(MergeError, match="another grid"):
+        merge_chunks(grid, moved, names)
+
+
+def test_non_finite_points_are_kept_and_counted():
+    from gridscape.landscape.diagnostics import surface_diagnostics
+
+    grid = Grid(np.linspace(-1, 1, 3), np.linspace(-1, 1, 3))
+    frames = synthetic_chunks(grid, 1)
+    frames[0].loc[0, "loss"] = np.inf
+    frames[0].loc[8, "loss"] = np.nan
+    surface = merge_chunks(grid, frames)
+    assert np.isinf(surface.loss[0, 0]) and np.isnan(surface.loss[2, 2])
+    diag = surface_diagnostics(surface, {"loss": 0.0, "acc": 0.5}, 0.01, frames)
+    assert diag["non_finite"] == {"count": 2, "fraction": 2 / 9, "points": [0, 8]}
+    assert diag["centre_check"]["agrees"] is True  # f(0,0) = 0 + 10*0
+
+
+# --------------------------------------------------------------------------- 1-D
+
+
+def test_interpolation_parameters_hit_zero_and_one_exactly():
+    for n in (3, 21, 41, 51, 401):
+        ts = interpolation_ts(n)
+        assert 0.0 in ts and 1.0 in ts and ts[0] == -0.5 and ts[-1] == 1.5
+        assert np.all(np.diff(ts) > 1e-6)
+    assert 0.0 in line_alphas({"min": -1, "max": 1, "num": 25}, 50)
+
+
+def test_interpolation_gives_theta0_at_t0_and_theta_star_at_t1_with_bn_buffers():
+    final, start = bn_net(0), bn_net(1)
+    data_raw = tensor_data(40)
+    data = EvalSet.from_tensor_data(data_raw, 16)
+    before = snapshot(final)
+    path = interpolate(final, data, start.state_dict(), interpolation_ts(5))
+    assert_bit_identical(snapshot(final), before)
+    at = dict(zip(path["t"], path["loss"]))
+    assert at[1.0] == evaluate(final, data_raw, 16)[0]
+    assert at[0.0] == evaluate(start, data_raw, 16)[0]
+    assert at[0.0] != at[1.0]
+
+
+def test_line_passes_through_theta_star():
+    model = relu_net()
+    raw = tensor_data(30)
+    delta, _ = directions(model)
+    line = line_along(model, EvalSet.from_tensor_data(raw, 30), delta, line_alphas({"min": -1, "max": 1}, 8))
+    assert list(line.columns) == ["alpha", "loss", "acc"]
+    assert line.loc[line["alpha"] == 0.0, "loss"].item() == evaluate(model, raw, 30)[0]
+
+
+# --------------------------------------------------------------------------- steps (files)
+
+
+@pytest.fixture
+def study(tmp_path):
+    """A tiny MNIST-shaped study on disk: data, split, config, best.json, θ0 and θ*."""
+    rng = np.random.default_rng(0)
+    n_train, n_test = 60, 20
+    arrays = {
+        "train_images": rng.integers(0, 256, (n_train, 1, 28, 28), dtype=np.uint8),
+        "train_labels": np.tile(np.arange(10), n_train // 10).astype(np.int64),
+        "test_images": rng.integers(0, 256, (n_test, 1, 28, 28), dtype=np.uint8),
+        "test_labels": np.tile(np.arange(10), n_test // 10).astype(np.int64),
+        "classes": np.array([str(i) for i in range(10)]),
+        "mean": np.array([0.13]),
+        "std": np.array([0.31]),
+    }
+    io.write_npz(tmp_path / "data.npz", **arrays)
+    io.write_csv(tmp_path / "split.csv", stratified_split(arrays["train_labels"], 0.2, 0))
+    config = validate({
+        "study": "t", "device": "cpu", "dataset": {"name": "mnist"},
+        "train": {"eval_batch_size": 16, "channels_last": True},
+        "landscape": {"alpha": {"num": 7}, "beta": {"num": 5, "min": -0.5, "max": 0.5}, "eval_batch_size": 16,
+                      "line_points": 9, "chunks": 3},
+    })
+    best = {"params": {"optimizer.lr": 0.05}}
+    final = best_config(config, best)
+    from gridscape.study import load_dataset
+
+    data = load_dataset(tmp_path / "data.npz", "mnist")
+    theta0 = new_model(final, data)
+    io.write_safetensors(tmp_path / "init.safetensors", theta0.state_dict())
+    theta = new_model(final, data)
+    with torch.no_grad():
+        for p in theta.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=torch.Generator().manual_seed(p.numel())))
+    io.write_safetensors(tmp_path / "model.safetensors", theta.state_dict())
+    paths = {k: str(tmp_path / v) for k, v in {
+        "data": "data.npz", "split": "split.csv", "model": "model.safetensors", "init": "init.safetensors",
+        "directions": "ls/directions.safetensors", "meta": "ls/directions.json", "reference": "ls/reference.json",
+        "subset": "ls/subset_indices.csv",
+    }.items()}
+    return {"config": config, "best": best, "paths": paths, "tmp": tmp_path}
+
+
+def run_directions(study, landscape):
+    p = study["paths"]
+    return steps.run_directions(study["config"], study["best"], landscape, "train+val", p["data"], p["split"], p["model"],
+                                p["directions"], p["meta"], p["reference"], p["subset"] if landscape["subset_size"] else None)
+
+
+def run_grid(study, landscape, chunks: int, folder: str) -> list[str]:
+    p = study["paths"]
+    landscape = dict(landscape, chunks=chunks)
+    out = []
+    for i in range(effective_chunks(Grid.from_config(landscape).size, chunks)):
+        path = str(study["tmp"] / folder / f"chunk_{i}.csv")
+        steps.run_chunk(study["config"], study["best"], landscape, "train+val", i, p["data"], p["split"], p["model"],
+                        p["directions"], path)
+        out.append(path)
+    return out
+
+
+def merge(study, landscape, chunk_paths, folder):
+    p = study["paths"]
+    d = study["tmp"] / folder
+    diag = steps.run_merge(landscape | {"chunks": len(chunk_paths)}, chunk_paths, p["meta"], p["reference"],
+                           str(d / "surface.csv"), str(d / "surface.npz"), str(d / "diagnostics.json"))
+    return diag, (d / "surface.csv").read_bytes(), io.read_npz(d / "surface.npz")
+
+
+def test_steps_chunking_and_resume_give_a_bit_identical_surface(study):
+    landscape = study["config"]["landscape"]
+    info = run_directions(study, landscape)
+    reference = info["reference"]
+    assert reference["data"]["n_images"] == 60  # train + val: everything the final model saw
+    with safe_open(study["paths"]["directions"], "pt") as handle:
+        names = {k.split(".", 1)[1] for k in handle.keys()}
+    assert names == {n for n, _ in LeNet5((1, 28, 28), 10).named_parameters()}
+
+    results = {}
+    for chunks in (1, 3, 7):
+        paths = run_grid(study, landscape, chunks, f"c{chunks}")
+        results[chunks] = merge(study, landscape, paths, f"c{chunks}")
+        assert list(pd.read_csv(paths[0]).columns) == ["point", "alpha", "beta", "loss", "acc", "seconds"]
+    diag, csv_bytes, npz = results[1]
+    for chunks in (3, 7):
+        assert results[chunks][1] == csv_bytes
+        for key in ("alpha", "beta", "loss", "acc"):
+            np.testing.assert_array_equal(results[chunks][2][key], npz[key])
+    assert npz["loss"].shape == (5, 7) and list(npz["axes"]) == ["beta", "alpha"]
+    assert list(pd.read_csv(study["tmp"] / "c1" / "surface.csv").columns) == ["alpha", "beta", "loss", "acc"]
+    # the centre is the final model's own loss on the same images, computed by evaluate()
+    assert diag["centre"]["loss"] == reference["loss"] and diag["centre_check"]["bitwise"]
+    assert diag["centre_check"]["relative_difference"] == 0.0
+    assert {"edges", "minimum", "timing", "non_finite", "cos_delta_eta"} <= set(diag)
+    assert len(diag["timing"]["chunks"]) == 1 and diag["timing"]["points_per_second"] > 0
+
+    # resume: a lost chunk is recomputed alone and the merge is unchanged
+    paths = [str(study["tmp"] / "c3" / f"chunk_{i}.csv") for i in range(3)]
+    Path(paths[1]).unlink()
+    with pytest.raises(FileNotFoundError):
+        merge(study, landscape, paths, "c3")
+    steps.run_chunk(study["config"], study["best"], dict(landscape, chunks=3), "train+val", 1,
+                    *(study["paths"][k] for k in ("data", "split", "model", "directions")), paths[1])
+    assert merge(study, landscape, paths, "c3")[1] == csv_bytes
+    with pytest.raises(MergeError, match="3 chunk files given, the config asks for 7"):
+        steps.merge(dict(landscape, chunks=7), paths)
+
+
+def test_steps_subset_line_and_interpolation(study):
+    landscape = dict(study["config"]["landscape"], subset_size=25, subset_seed=3, data="train")
+    run_directions(study, landscape)
+    subset = pd.read_csv(study["paths"]["subset"])
+    split = pd.read_csv(study["paths"]["split"])
+    assert len(subset) == 25 and subset["index"].is_monotonic_increasing
+    assert set(subset["index"]) <= set(training_indices(split, ["train", "val"]))
+    from gridscape.study import load_dataset
+
+    data = load_dataset(study["paths"]["data"], "mnist")
+    again = select(landscape, data, split, "train+val")
+    np.testing.assert_array_equal(again.indices, subset["index"])
+    assert not np.array_equal(select(dict(landscape, subset_seed=4), data, split, "train+val").indices, again.indices)
+    only_train = select(dict(landscape, subset_size=None), data, split, "train")
+    np.testing.assert_array_equal(only_train.indices, training_indices(split, ["train"]))
+
+    p = study["paths"]
+    line_csv, interp_csv = str(study["tmp"] / "line.csv"), str(study["tmp"] / "interp.csv")
+    line, path = steps.run_line(study["config"], study["best"], landscape, "train+val", p["data"], p["split"], p["model"],
+                                p["init"], p["directions"], p["reference"], line_csv, interp_csv)
+    reference = io.read_json(p["reference"])
+    assert reference["data"]["n_images"] == 25
+    assert list(pd.read_csv(line_csv).columns) == ["alpha", "loss", "acc"]
+    assert list(pd.read_csv(interp_csv).columns) == ["t", "loss", "acc"]
+    assert line.loc[line["alpha"] == 0.0, "loss"].item() == reference["loss"]
+    assert path.loc[path["t"] == 1.0, "loss"].item() == reference["loss"]
+    # t = 0 is θ0's own loss on the same images
+    final = best_config(study["config"], study["best"])
+    from gridscape.study import load_model, to_tensors
+
+    theta0 = load_model(final, data, p["init"], torch.device("cpu"))
+    images = to_tensors(data, "train", again.indices, torch.device("cpu"), True)
+    assert path.loc[path["t"] == 0.0, "loss"].item() == evaluate(theta0, images, 16)[0]
