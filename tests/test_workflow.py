@@ -22,12 +22,14 @@ pytestmark = pytest.mark.workflow
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile")]
 STUDY = "tiny-cifar10"
+# LaTeX's special characters and a command that must print, never run
+TITLE = r"Tiny CIFAR-10 & friends: 100% {escaped}_test #1 $x$ ~ ^ \input{/etc/passwd}"
 
 
 def tiny_config(mirror: Path, md5: str, **overrides) -> dict:
     config = {
         "study": STUDY,
-        "title": "Tiny CIFAR-10 & friends: 100% {escaped}_test",
+        "title": TITLE,
         "device": "cpu",
         "dataset": {
             "name": "cifar10",
@@ -237,3 +239,35 @@ def test_changing_the_landscape_range_retrains_nothing(study):
     assert "landscape_chunk" in jobs and "landscape_merge" in jobs
     for rule in ("train_pack", "train_final", "evaluate_final", "landscape_directions"):
         assert f"rule {rule}:" not in jobs, rule
+
+
+def test_report_pdf_holds_the_result_numbers_and_the_literal_title(study):
+    import shutil
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext missing: apt-get install -y --no-install-recommends poppler-utils")
+    pdf = study / "report" / "report.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert (study / "report" / "report.tex").exists()
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    flat = " ".join(text.split())
+    assert " ".join(TITLE.split()) in flat
+    assert "root:x:0:0" not in flat  # \input{/etc/passwd} printed, not run
+    metrics = json.loads((study / "final" / "metrics.json").read_text())
+    assert f"{100 * metrics['test_acc']:.1f} %" in flat
+    best = json.loads((study / "search" / "best.json").read_text())
+    assert f"{100 * best['value']:.1f} %" in flat
+    assert "0.05" in flat
+
+
+def test_touching_a_template_reruns_only_the_report(study):
+    workdir = study.parents[1]
+    template = REPO / "workflow" / "report" / "report.tex.j2"
+    original = template.read_text()
+    template.write_text(original + "\n")
+    try:
+        proc = run_snakemake(workdir, "--dry-run")
+    finally:
+        template.write_text(original)
+    jobs = {line.split()[1].rstrip(":") for line in proc.stdout.splitlines() if line.startswith("rule ")}
+    assert jobs - {"all"} == {"render_report", "compile_report"}, jobs

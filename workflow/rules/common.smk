@@ -128,6 +128,7 @@ def study_targets():
             "landscape_line",
             "landscape_interpolation",
         ]
+    targets += [f"{prefix}/report/report.tex", f"{prefix}/report/report.pdf"]
     return targets + [
         f"{prefix}/figures/{name}.{ext}" for name in figures for ext in ("png", "pdf")
     ]

@@ -40,7 +40,13 @@ rule split:
         data=rules.prepare.output[0],
     output:
         split="results/{study}/data/split.csv",
-        counts="results/{study}/data/class_counts.csv",
+        counts=report(
+            "results/{study}/data/class_counts.csv",
+            caption="../report/class_counts_table.rst",
+            category="Data",
+            subcategory="Split",
+            labels={"result": "images per class (table)"},
+        ),
     log:
         "results/{study}/logs/split.log",
     params:

@@ -6,7 +6,14 @@ rule plot_gallery:
         data=rules.prepare.output[0],
         split=rules.split.output.split,
     output:
-        multiext("results/{study}/figures/gallery", ".png", ".pdf"),
+        report(
+            "results/{study}/figures/gallery.png",
+            caption="../report/gallery.rst",
+            category="Data",
+            subcategory="Images",
+            labels={"result": "training images"},
+        ),
+        "results/{study}/figures/gallery.pdf",
     log:
         "results/{study}/logs/plot_gallery.log",
     params:
@@ -21,7 +28,14 @@ rule plot_class_counts:
     input:
         counts=rules.split.output.counts,
     output:
-        multiext("results/{study}/figures/class_counts", ".png", ".pdf"),
+        report(
+            "results/{study}/figures/class_counts.png",
+            caption="../report/class_counts.rst",
+            category="Data",
+            subcategory="Split",
+            labels={"result": "images per class (figure)"},
+        ),
+        "results/{study}/figures/class_counts.pdf",
     log:
         "results/{study}/logs/plot_class_counts.log",
     conda:
@@ -35,8 +49,26 @@ rule plot_grid:
         grid=rules.aggregate_grid.output.grid,
         best=rules.choose_best.output.best,
     output:
-        loss=multiext("results/{study}/figures/grid_val_loss", ".png", ".pdf"),
-        acc=multiext("results/{study}/figures/grid_val_acc", ".png", ".pdf"),
+        loss=[
+            report(
+                "results/{study}/figures/grid_val_loss.png",
+                caption="../report/grid_val_loss.rst",
+                category="Grid search",
+                subcategory="Heat maps",
+                labels={"result": "validation loss"},
+            ),
+            "results/{study}/figures/grid_val_loss.pdf",
+        ],
+        acc=[
+            report(
+                "results/{study}/figures/grid_val_acc.png",
+                caption="../report/grid_val_acc.rst",
+                category="Grid search",
+                subcategory="Heat maps",
+                labels={"result": "validation accuracy"},
+            ),
+            "results/{study}/figures/grid_val_acc.pdf",
+        ],
     log:
         "results/{study}/logs/plot_grid.log",
     params:
@@ -53,7 +85,14 @@ rule plot_curves_grid:
             "results/{{study}}/search/cells/{cell}/history.csv", cell=list(CELLS)
         ),
     output:
-        multiext("results/{study}/figures/curves_grid", ".png", ".pdf"),
+        report(
+            "results/{study}/figures/curves_grid.png",
+            caption="../report/curves_grid.rst",
+            category="Grid search",
+            subcategory="Curves",
+            labels={"result": "curves of every cell"},
+        ),
+        "results/{study}/figures/curves_grid.pdf",
     log:
         "results/{study}/logs/plot_curves_grid.log",
     params:
@@ -69,7 +108,14 @@ rule plot_curves_final:
         history=rules.train_final.output.history,
         metrics=rules.evaluate_final.output.metrics,
     output:
-        multiext("results/{study}/figures/curves_final", ".png", ".pdf"),
+        report(
+            "results/{study}/figures/curves_final.png",
+            caption="../report/curves_final.rst",
+            category="Final model",
+            subcategory="Curves",
+            labels={"result": "training curves"},
+        ),
+        "results/{study}/figures/curves_final.pdf",
     log:
         "results/{study}/logs/plot_curves_final.log",
     conda:
@@ -83,7 +129,14 @@ rule plot_augmentation:
         data=rules.prepare.output[0],
         split=rules.split.output.split,
     output:
-        multiext("results/{study}/figures/augmentation", ".png", ".pdf"),
+        report(
+            "results/{study}/figures/augmentation.png",
+            caption="../report/augmentation.rst",
+            category="Data",
+            subcategory="Augmentation",
+            labels={"result": "augmented images"},
+        ),
+        "results/{study}/figures/augmentation.pdf",
     log:
         "results/{study}/logs/plot_augmentation.log",
     params:

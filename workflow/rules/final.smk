@@ -32,7 +32,13 @@ rule evaluate_final:
         model=rules.train_final.output.model,
         best=rules.choose_best.output.best,
     output:
-        metrics="results/{study}/final/metrics.json",
+        metrics=report(
+            "results/{study}/final/metrics.json",
+            caption="../report/metrics.rst",
+            category="Final model",
+            subcategory="Metrics",
+            labels={"result": "test metrics"},
+        ),
     log:
         "results/{study}/logs/evaluate_final.log",
     benchmark:

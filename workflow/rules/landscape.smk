@@ -69,7 +69,13 @@ rule landscape_merge:
         meta=rules.landscape_directions.output.meta,
         reference=rules.landscape_directions.output.reference,
     output:
-        csv="results/{study}/landscape/surface.csv",
+        csv=report(
+            "results/{study}/landscape/surface.csv",
+            caption="../report/landscape_surface.rst",
+            category="Loss landscape",
+            subcategory="Tables",
+            labels={"result": "surface"},
+        ),
         npz="results/{study}/landscape/surface.npz",
         diagnostics="results/{study}/landscape/diagnostics.json",
     log:
@@ -115,12 +121,66 @@ rule plot_landscape:
         line=rules.landscape_line.output.line,
         interpolation=rules.landscape_line.output.interpolation,
     output:
-        contour=multiext("results/{study}/figures/landscape_contour", ".png", ".pdf"),
-        contourf=multiext("results/{study}/figures/landscape_contourf", ".png", ".pdf"),
-        heatmap=multiext("results/{study}/figures/landscape_heatmap", ".png", ".pdf"),
-        surface3d=multiext("results/{study}/figures/landscape_surface3d", ".png", ".pdf"),
-        line=multiext("results/{study}/figures/landscape_line", ".png", ".pdf"),
-        interpolation=multiext("results/{study}/figures/landscape_interpolation", ".png", ".pdf"),
+        contour=[
+            report(
+                "results/{study}/figures/landscape_contour.png",
+                caption="../report/landscape_contour.rst",
+                category="Loss landscape",
+                subcategory="Surface",
+                labels={"result": "contour lines"},
+            ),
+            "results/{study}/figures/landscape_contour.pdf",
+        ],
+        contourf=[
+            report(
+                "results/{study}/figures/landscape_contourf.png",
+                caption="../report/landscape_contourf.rst",
+                category="Loss landscape",
+                subcategory="Surface",
+                labels={"result": "filled contours"},
+            ),
+            "results/{study}/figures/landscape_contourf.pdf",
+        ],
+        heatmap=[
+            report(
+                "results/{study}/figures/landscape_heatmap.png",
+                caption="../report/landscape_heatmap.rst",
+                category="Loss landscape",
+                subcategory="Surface",
+                labels={"result": "heat map"},
+            ),
+            "results/{study}/figures/landscape_heatmap.pdf",
+        ],
+        surface3d=[
+            report(
+                "results/{study}/figures/landscape_surface3d.png",
+                caption="../report/landscape_surface3d.rst",
+                category="Loss landscape",
+                subcategory="Surface",
+                labels={"result": "3-D surface"},
+            ),
+            "results/{study}/figures/landscape_surface3d.pdf",
+        ],
+        line=[
+            report(
+                "results/{study}/figures/landscape_line.png",
+                caption="../report/landscape_line.rst",
+                category="Loss landscape",
+                subcategory="Slices",
+                labels={"result": "along delta"},
+            ),
+            "results/{study}/figures/landscape_line.pdf",
+        ],
+        interpolation=[
+            report(
+                "results/{study}/figures/landscape_interpolation.png",
+                caption="../report/landscape_interpolation.rst",
+                category="Loss landscape",
+                subcategory="Slices",
+                labels={"result": "from theta0 to theta*"},
+            ),
+            "results/{study}/figures/landscape_interpolation.pdf",
+        ],
     log:
         "results/{study}/logs/plot_landscape.log",
     conda:

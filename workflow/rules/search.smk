@@ -46,7 +46,13 @@ rule aggregate_grid:
             "results/{{study}}/search/cells/{cell}/metrics.json", cell=list(CELLS)
         ),
     output:
-        grid="results/{study}/search/grid.csv",
+        grid=report(
+            "results/{study}/search/grid.csv",
+            caption="../report/grid_table.rst",
+            category="Grid search",
+            subcategory="Tables",
+            labels={"result": "grid table"},
+        ),
     log:
         "results/{study}/logs/aggregate_grid.log",
     params:
@@ -61,7 +67,13 @@ rule choose_best:
     input:
         grid=rules.aggregate_grid.output.grid,
     output:
-        best="results/{study}/search/best.json",
+        best=report(
+            "results/{study}/search/best.json",
+            caption="../report/best.rst",
+            category="Grid search",
+            subcategory="Tables",
+            labels={"result": "chosen cell"},
+        ),
     log:
         "results/{study}/logs/choose_best.log",
     params:
