@@ -52,6 +52,12 @@ def test_validate_does_not_modify_its_input():
         (study(search={"axes": [{"key": "optimizer.lr", "values": [0.1, 0.1]}]}), "search.axes[0].values", "values of the axis"),
         (study(search={"axes": [{"key": "dataset.name", "values": ["mnist"]}]}), "search.axes[0].key", "Dotted config key"),
         (study(search={"axes": [{"key": "optimizer.lr", "values": ["$(rm -rf ~)"]}]}), "search.axes[0].values[0]", "parts of file names"),
+        (study(landscape={"alpha": {"num": 24}}), "landscape.alpha.num", "an odd number such as 25"),
+        (study(landscape={"beta": {"min": -1.0, "max": 2.0, "num": 3}}), "landscape.beta.num", "miss beta = 0"),
+        (study(landscape={"alpha": {"min": 1.0, "max": -1.0}}), "landscape.alpha", "min <= max"),
+        (study(landscape={"delta_seed": 3, "eta_seed": 3}), "landscape.eta_seed", "two different seeds"),
+        (study(landscape={"chunks": 0}), "landscape.chunks", "Number of jobs"),
+        (study(landscape={"normalization": "unit"}), "landscape.normalization", "filter"),
     ],
 )
 def test_bad_config_names_the_key(config, key, expected):
@@ -128,3 +134,8 @@ def test_schema_enums_list_exactly_the_registries():
 def test_dataset_root_stays_inside_the_working_directory(root):
     with pytest.raises(ConfigError, match="dataset.root"):
         validate(study(dataset={"root": root}))
+
+
+def test_asymmetric_landscape_ranges_that_hit_zero_are_fine():
+    config = validate(study(landscape={"alpha": {"min": -0.5, "max": 1.0, "num": 4}, "beta": {"min": 0.0, "max": 1.0, "num": 2}}))
+    assert config["landscape"]["alpha"]["num"] == 4

@@ -79,6 +79,7 @@ def validate(config: Mapping, schema: Mapping | None = None) -> dict:
                 lines.append(f"config key {key}: {error.message}; expected: {_expected(error)}")
         raise ConfigError("invalid study configuration:\n  " + "\n  ".join(lines))
     check_axes(checked, schema)
+    check_landscape(checked["landscape"])
     return checked
 
 
@@ -129,6 +130,28 @@ def check_axes(config: Mapping, schema: Mapping) -> None:
                     f"config key {where}.values[{position}]: {value!r} is not a valid value of "
                     f"{axis['key']}{hint}; expected: {_expected(problems[0])}"
                 )
+
+
+def check_landscape(landscape: Mapping) -> None:
+    """The trained model (alpha = beta = 0) must be a grid point, and the two directions differ."""
+    for name in ("alpha", "beta"):
+        spec = landscape[name]
+        if spec["min"] > spec["max"]:
+            raise ConfigError(f"config key landscape.{name}: min {spec['min']} is above max {spec['max']}; expected min <= max")
+        if spec["min"] < 0 < spec["max"]:
+            step = (spec["max"] - spec["min"]) / max(spec["num"] - 1, 1)
+            position = -spec["min"] / step
+            if spec["num"] < 2 or abs(position - round(position)) > 1e-9:
+                raise ConfigError(
+                    f"config key landscape.{name}.num: {spec['num']} points from {spec['min']} to {spec['max']} "
+                    f"miss {name} = 0, where the trained model lies; expected a count that puts 0 on the grid "
+                    f"(for a symmetric range, an odd number such as {spec['num'] + 1 if spec['num'] % 2 == 0 else spec['num']})"
+                )
+    if landscape["delta_seed"] == landscape["eta_seed"]:
+        raise ConfigError(
+            f"config key landscape.eta_seed: equal to landscape.delta_seed ({landscape['eta_seed']}), which makes "
+            "eta = delta and the plane degenerate; expected two different seeds"
+        )
 
 
 def _looks_like_number(text: str) -> bool:
