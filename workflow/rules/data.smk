@@ -13,6 +13,8 @@ if DATASET.archives:
             mirror=config["dataset"]["mirror"],
             checksums=config["dataset"]["checksums"],
         retries: 2
+        # Compute nodes of a cluster often have no internet: download on the submitting host.
+        localrule: True
         conda:
             CONDA_ENV
         script:

@@ -1,12 +1,10 @@
 """Retrain with the best values; save θ0, θ* (safetensors) and the per-epoch history."""
 
 from gridscape import io
-from gridscape.device import set_threads
-from gridscape.logs import log_to_file
+from gridscape.jobs import start_job
 from gridscape.study import run_final
 
-log = log_to_file(snakemake.log[0])
-set_threads(snakemake.threads)
+log = start_job(snakemake.log[0], snakemake.threads, snakemake.resources.get("gpu", 0), snakemake.params.config["device"])
 run_final(
     snakemake.params.config,
     io.read_json(snakemake.input.best),

@@ -1,11 +1,9 @@
 """Train one pack of grid cells (fused when it holds several models); write each cell's files."""
 
-from gridscape.device import set_threads
-from gridscape.logs import log_to_file
+from gridscape.jobs import start_job
 from gridscape.study import run_pack
 
-log = log_to_file(snakemake.log[0])
-set_threads(snakemake.threads)
+log = start_job(snakemake.log[0], snakemake.threads, snakemake.resources.get("gpu", 0), snakemake.params.config["device"])
 rows = run_pack(
     snakemake.params.config,
     snakemake.params.pack,
