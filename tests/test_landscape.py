@@ -7,6 +7,7 @@ shared/reference/loss-landscape.md) on tiny models and data, so the whole file r
 from __future__ import annotations
 
 import copy
+import logging
 import math
 from pathlib import Path
 
@@ -21,15 +22,18 @@ from gridscape import io
 from gridscape.config import validate
 from gridscape.data.loader import TensorData
 from gridscape.data.split import stratified_split
+from gridscape.landscape.diagnostics import reference_check, relative_difference, require_reference, surface_diagnostics
 from gridscape.landscape.directions import cosine, filter_norms, load_directions, parameters_of, random_direction, save_directions
 from gridscape.landscape.evaluate import EvalSet, evaluate_points
-from gridscape.landscape.grid import AXES, Grid, MergeError, Surface, chunk_range, effective_chunks, merge_chunks
+from gridscape.landscape.grid import (
+    AXES, Grid, MergeError, Surface, axis, centre_required_problem, chunk_frame, chunk_of, chunk_range,
+    effective_chunks, merge_chunks,
+)
 from gridscape.landscape.line import interpolate, interpolation_ts, line_alphas, line_along
 from gridscape.landscape import steps
 from gridscape.landscape.data import select
-from gridscape.landscape.grid import chunk_frame, chunk_of
 from gridscape.models import LeNet5
-from gridscape.study import best_config, new_model, training_indices
+from gridscape.study import best_config, final_subsets, load_dataset, load_model, new_model, to_tensors, training_indices
 from gridscape.train import evaluate
 
 
@@ -186,7 +190,7 @@ def test_vmap_equals_loop_and_the_model_is_left_bit_identical(make):
     grid = Grid(np.linspace(-1, 1, 4), np.linspace(-0.5, 1, 3))
     loop = surface_of(model, data, delta, eta, grid, "loop")
     vmap = surface_of(model, data, delta, eta, grid, "vmap")
-    np.testing.assert_allclose(vmap, loop, rtol=1e-5)
+    np.testing.assert_allclose(vmap, loop, rtol=1e-6, atol=0)  # the contract; measured here: < 1e-7
     assert model.training
     assert_bit_identical(snapshot(model), before)
     # the loop's points do not depend on their neighbours: one point alone gives the same bits
@@ -207,6 +211,23 @@ def test_vmap_points_do_not_depend_on_how_the_points_are_grouped():
     cuts = [slice(0, 3), slice(3, 10), slice(10, 15)]
     parts = np.concatenate([evaluate_points(model, data, delta, eta, a[c], b[c], "vmap", points_per_pass=4).loss for c in cuts])
     np.testing.assert_array_equal(parts, whole)
+
+
+@pytest.mark.parametrize("method", ["loop", "vmap"])
+def test_the_eval_batch_size_does_not_change_the_losses(method):
+    """Property 8 (batch size): batches of 7 (the last one short) and one batch of 1000 give
+    the same losses to 1e-6 relative and the same accuracies."""
+    model = bn_net()
+    raw = tensor_data(60)
+    delta, eta = directions(model, ignore="none")
+    grid = Grid(np.linspace(-1, 1, 3), np.linspace(-1, 1, 3))
+    a, b = grid.coords(range(grid.size))
+    small = evaluate_points(model, EvalSet.from_tensor_data(raw, 7), delta, eta, a, b, method)
+    large = evaluate_points(model, EvalSet.from_tensor_data(raw, 1000), delta, eta, a, b, method)
+    np.testing.assert_allclose(small.loss, large.loss, rtol=1e-6, atol=0)
+    np.testing.assert_array_equal(small.acc, large.acc)
+    assert len(np.unique(large.loss)) == grid.size  # nine different points, not one repeated
+    assert small.method == large.method == method
 
 
 def test_biasbn_sweep_leaves_biases_and_buffers_alone():
@@ -269,12 +290,17 @@ def test_chunks_are_contiguous_cover_every_point_once_and_differ_by_at_most_one(
         assert all(chunk_of(n, k, p) == i for i, r in enumerate(ranges) for p in r)
 
 
+def synthetic_loss(a, b):
+    return 2.0 + a + 10 * b  # not symmetric in alpha and beta, and 2 at the centre
+
+
 def synthetic_chunks(grid: Grid, chunks: int) -> list[pd.DataFrame]:
     frames = []
     for i in range(effective_chunks(grid.size, chunks)):
         points = list(chunk_range(grid.size, chunks, i))
         a, b = grid.coords(points)
-        frames.append(chunk_frame(points, a, b, a + 10 * b, np.full(len(points), 0.5), np.zeros(len(points))))
+        frames.append(chunk_frame(points, a, b, synthetic_loss(a, b), np.full(len(points), 0.5),
+                                  np.full(len(points), 0.25), "loop"))
     return frames
 
 
@@ -284,10 +310,10 @@ def test_non_square_grid_keeps_its_orientation(tmp_path):
     assert surface.loss.shape == (5, 7) and AXES == ("beta", "alpha")
     for i, a in enumerate(grid.alpha):
         for j, b in enumerate(grid.beta):
-            assert surface.loss[j, i] == a + 10 * b
-            assert surface.value(a, b) == a + 10 * b
+            assert surface.loss[j, i] == synthetic_loss(a, b)
+            assert surface.value(a, b) == synthetic_loss(a, b)
     frame = surface.to_frame()
-    np.testing.assert_array_equal(frame["loss"], frame["alpha"] + 10 * frame["beta"])
+    np.testing.assert_array_equal(frame["loss"], synthetic_loss(frame["alpha"], frame["beta"]))
     io.write_npz(tmp_path / "s.npz", **surface.arrays())
     stored = io.read_npz(tmp_path / "s.npz")
     assert stored["axes"].dtype.kind == "U" and list(stored["axes"]) == ["beta", "alpha"]
@@ -305,7 +331,12 @@ def test_merge_rejects_a_missing_or_duplicated_point_naming_it():
     holed = [frames[0], frames[1].drop(index=4), frames[2]]
     missing_point = int(frames[1]["point"].iloc[4])
     with pytest.raises(MergeError, match=rf"point {missing_point} .*chunk_1\.csv"):
-        merge_chunks(grid, holed, names)
+        merge_chunks(grid, holed, names, n_chunks=3)
+    # a whole chunk absent: the message names the configured chunk 2; counting only the two
+    # frames given would put its first point, 24, in chunk 1
+    first_of_last = int(frames[2]["point"].iloc[0])
+    with pytest.raises(MergeError, match=rf"point {first_of_last} .*it belongs to chunk 2$"):
+        merge_chunks(grid, frames[:2], names[:2], n_chunks=3)
     duplicated = [frames[0], pd.concat([frames[1], frames[0].iloc[[2]]]), frames[2]]
     with pytest.raises(MergeError, match=r"point 2 appears twice: in chunk_0\.csv and in chunk_1\.csv"):
         merge_chunks(grid, duplicated, names)
@@ -317,18 +348,66 @@ def test_merge_rejects_a_missing_or_duplicated_point_naming_it():
         merge_chunks(grid, moved, names)
 
 
-def test_non_finite_points_are_kept_and_counted():
-    from gridscape.landscape.diagnostics import surface_diagnostics
-
+def test_non_finite_points_are_kept_and_counted_and_the_centre_is_checked_relative_to_theta_star():
     grid = Grid(np.linspace(-1, 1, 3), np.linspace(-1, 1, 3))
     frames = synthetic_chunks(grid, 1)
     frames[0].loc[0, "loss"] = np.inf
     frames[0].loc[8, "loss"] = np.nan
     surface = merge_chunks(grid, frames)
     assert np.isinf(surface.loss[0, 0]) and np.isnan(surface.loss[2, 2])
-    diag = surface_diagnostics(surface, {"loss": 0.0, "acc": 0.5}, 0.01, frames)
+    diag = surface_diagnostics(surface, {"loss": 2.0, "acc": 0.5}, 0.01, frames)
     assert diag["non_finite"] == {"count": 2, "fraction": 2 / 9, "points": [0, 8]}
-    assert diag["centre_check"]["agrees"] is True  # f(0,0) = 0 + 10*0
+    assert diag["centre"]["loss"] == 2.0  # f(0, 0) = 2 + 0 + 10 * 0
+    assert diag["centre_check"]["relative_difference"] == 0.0 and diag["centre_check"]["bitwise"]
+    assert diag["method"] == "loop" and diag["timing"]["chunks"][0]["method"] == "loop"
+    assert diag["timing"]["total_evaluation_seconds"] == pytest.approx(9 * 0.25)
+    # a reference 1.5e-6 away disagrees, one 0.5e-6 away agrees (relative, not absolute: both
+    # differences are far below 1e-6 in absolute terms only for a loss near 0)
+    for factor, agrees in ((1 + 1.5e-6, False), (1 + 0.5e-6, True)):
+        check = surface_diagnostics(surface, {"loss": 2.0 * factor, "acc": 0.5}, 0.01, frames)["centre_check"]
+        assert check["agrees"] is agrees and not check["bitwise"]
+        assert check["relative_difference"] == pytest.approx((factor - 1) / factor, rel=1e-6)
+    assert relative_difference(2.0, 4.0) == 0.5 and relative_difference(4.0, 2.0) == 1.0
+    with pytest.raises(RuntimeError, match=r"f\(0, 0\) = 2\.0 differs from the final model's own loss"):
+        require_reference("f(0, 0)", 2.0, 2.0 * (1 + 1.5e-6))
+    assert require_reference("f(0, 0)", 2.0, 2.0)["bitwise"]
+    assert reference_check(3.0, 2.0)["relative_difference"] == 0.5
+
+
+def test_zero_is_snapped_onto_the_axis_and_a_missing_centre_is_named():
+    raw = np.linspace(-0.1, 0.2, 4)
+    assert raw[1] != 0.0  # 1.4e-17: rounding puts the centre just off the grid
+    snapped = axis({"min": -0.1, "max": 0.2, "num": 4})
+    assert snapped[1] == 0.0 and np.array_equal(np.delete(snapped, 1), np.delete(raw, 1))
+    assert Grid.from_config({"alpha": {"min": -0.1, "max": 0.2, "num": 4}, "beta": {"min": -1, "max": 1, "num": 3}}).centre_index() == 1 * 4 + 1
+    assert np.array_equal(axis({"min": -1, "max": 1, "num": 25}), np.linspace(-1, 1, 25))  # nothing else moves
+    assert axis({"min": 1e-3, "max": 1, "num": 3})[0] == 1e-3  # a real step, not rounding: kept
+    # even num on a symmetric range: 0 is not a grid point
+    even = {"alpha": {"min": -1, "max": 1, "num": 4}, "beta": {"min": -1, "max": 1, "num": 5}}
+    problem = centre_required_problem(even)
+    assert "landscape.alpha.num" in problem and "landscape.beta.num" not in problem and "odd" in problem
+    both = {"alpha": {"min": -1, "max": 1, "num": 4}, "beta": {"min": -0.5, "max": 0.5, "num": 2}}
+    assert "landscape.alpha.num" in centre_required_problem(both) and "landscape.beta.num" in centre_required_problem(both)
+    assert centre_required_problem({"alpha": {"min": -1, "max": 1, "num": 5}, "beta": {"min": -1, "max": 1, "num": 25}}) is None
+    # 0 outside one range: theta* is not in the window, nothing to check
+    assert centre_required_problem({"alpha": {"min": -1, "max": 1, "num": 4}, "beta": {"min": 0.5, "max": 1, "num": 3}}) is None
+
+
+def test_merge_warns_naming_the_key_when_the_centre_is_not_on_the_grid(tmp_path, caplog):
+    landscape = {"alpha": {"min": -1.0, "max": 1.0, "num": 4}, "beta": {"min": -1.0, "max": 1.0, "num": 3}, "chunks": 2}
+    grid = Grid.from_config(landscape)
+    paths = []
+    for k, frame in enumerate(synthetic_chunks(grid, 2)):
+        paths.append(str(tmp_path / f"chunk_{k}.csv"))
+        io.write_csv(paths[-1], frame)
+    io.write_json(tmp_path / "directions.json", {"cos_delta_eta": 0.01})
+    io.write_json(tmp_path / "reference.json", {"loss": 2.0, "acc": 0.5, "data": {"part": "train"}})
+    with caplog.at_level(logging.WARNING):
+        diag = steps.run_merge(landscape, paths, str(tmp_path / "directions.json"), str(tmp_path / "reference.json"),
+                               str(tmp_path / "s.csv"), str(tmp_path / "s.npz"), str(tmp_path / "d.json"))
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("landscape.alpha.num" in w and "centre check" in w for w in warnings), warnings
+    assert diag["centre"]["on_grid"] is False and "landscape.alpha.num" in diag["centre_check"]["problem"]
 
 
 # --------------------------------------------------------------------------- 1-D
@@ -410,9 +489,12 @@ def study(tmp_path):
 
 
 def run_directions(study, landscape):
+    """The directions job and the reference job, as the workflow runs them."""
     p = study["paths"]
-    return steps.run_directions(study["config"], study["best"], landscape, "train+val", p["data"], p["split"], p["model"],
-                                p["directions"], p["meta"], p["reference"], p["subset"] if landscape["subset_size"] else None)
+    meta = steps.run_directions(study["config"], study["best"], landscape, p["model"], p["directions"], p["meta"])
+    reference = steps.run_reference(study["config"], study["best"], landscape, "train+val", p["data"], p["split"],
+                                    p["model"], p["reference"], p["subset"] if landscape["subset_size"] else None)
+    return {"directions": meta, "reference": reference}
 
 
 def run_grid(study, landscape, chunks: int, folder: str) -> list[str]:
@@ -435,8 +517,9 @@ def merge(study, landscape, chunk_paths, folder):
     return diag, (d / "surface.csv").read_bytes(), io.read_npz(d / "surface.npz")
 
 
-def test_steps_chunking_and_resume_give_a_bit_identical_surface(study):
-    landscape = study["config"]["landscape"]
+@pytest.mark.parametrize("method", ["loop", "vmap"])
+def test_steps_chunking_and_resume_give_a_bit_identical_surface(study, method):
+    landscape = dict(study["config"]["landscape"], method=method)
     info = run_directions(study, landscape)
     reference = info["reference"]
     assert reference["data"]["n_images"] == 60  # train + val: everything the final model saw
@@ -448,7 +531,9 @@ def test_steps_chunking_and_resume_give_a_bit_identical_surface(study):
     for chunks in (1, 3, 7):
         paths = run_grid(study, landscape, chunks, f"c{chunks}")
         results[chunks] = merge(study, landscape, paths, f"c{chunks}")
-        assert list(pd.read_csv(paths[0]).columns) == ["point", "alpha", "beta", "loss", "acc", "seconds"]
+        table = pd.read_csv(paths[0])
+        assert list(table.columns) == ["point", "alpha", "beta", "loss", "acc", "seconds", "method"]
+        assert set(table["method"]) == {method}
     diag, csv_bytes, npz = results[1]
     for chunks in (3, 7):
         assert results[chunks][1] == csv_bytes
@@ -456,22 +541,70 @@ def test_steps_chunking_and_resume_give_a_bit_identical_surface(study):
             np.testing.assert_array_equal(results[chunks][2][key], npz[key])
     assert npz["loss"].shape == (5, 7) and list(npz["axes"]) == ["beta", "alpha"]
     assert list(pd.read_csv(study["tmp"] / "c1" / "surface.csv").columns) == ["alpha", "beta", "loss", "acc"]
-    # the centre is the final model's own loss on the same images, computed by evaluate()
-    assert diag["centre"]["loss"] == reference["loss"] and diag["centre_check"]["bitwise"]
-    assert diag["centre_check"]["relative_difference"] == 0.0
+    # the centre is the final model's own loss on the same images, computed by evaluate():
+    # bit for bit by the loop (which calls evaluate), to 1e-6 relative by vmap
+    check = diag["centre_check"]
+    if method == "loop":
+        assert diag["centre"]["loss"] == reference["loss"] and check["bitwise"] and check["relative_difference"] == 0.0
+    else:
+        assert diag["centre"]["loss"] == pytest.approx(reference["loss"], rel=1e-6, abs=0) and check["agrees"]
+    assert diag["method"] == method  # from the chunks, not from a job's device
     assert {"edges", "minimum", "timing", "non_finite", "cos_delta_eta"} <= set(diag)
-    assert len(diag["timing"]["chunks"]) == 1 and diag["timing"]["points_per_second"] > 0
+    timing = diag["timing"]
+    assert len(timing["chunks"]) == 1 and timing["chunks"][0]["method"] == method
+    assert timing["points_per_evaluation_second"] > 0 and "evaluation" in timing["what"]
+    assert results[7][0]["timing"]["chunks"][6]["points"] == 5
 
     # resume: a lost chunk is recomputed alone and the merge is unchanged
     paths = [str(study["tmp"] / "c3" / f"chunk_{i}.csv") for i in range(3)]
+    untouched = Path(paths[0]).stat().st_mtime_ns
     Path(paths[1]).unlink()
     with pytest.raises(FileNotFoundError):
         merge(study, landscape, paths, "c3")
     steps.run_chunk(study["config"], study["best"], dict(landscape, chunks=3), "train+val", 1,
                     *(study["paths"][k] for k in ("data", "split", "model", "directions")), paths[1])
     assert merge(study, landscape, paths, "c3")[1] == csv_bytes
+    assert Path(paths[0]).stat().st_mtime_ns == untouched
     with pytest.raises(MergeError, match="3 chunk files given, the config asks for 7"):
         steps.merge(dict(landscape, chunks=7), paths)
+
+
+def test_a_non_square_grid_point_equals_an_independent_evaluation(study):
+    """7 alphas x 5 betas through the real steps; one off-diagonal point, (alpha[5], beta[1]),
+    recomputed by building theta* + alpha delta + beta eta by hand and calling evaluate()."""
+    landscape = dict(study["config"]["landscape"], method="loop")
+    run_directions(study, landscape)
+    merge(study, landscape, run_grid(study, landscape, 3, "ns"), "ns")
+    npz = io.read_npz(study["tmp"] / "ns" / "surface.npz")
+    alpha, beta = npz["alpha"], npz["beta"]
+    assert len(alpha) == 7 and len(beta) == 5 and npz["loss"].shape == (5, 7)
+    i, j = 5, 1
+    a, b = float(alpha[i]), float(beta[j])
+    assert a == pytest.approx(2 / 3) and b == -0.25
+
+    p = study["paths"]
+    final = best_config(study["config"], study["best"])
+    data = load_dataset(p["data"], "mnist")
+    model = load_model(final, data, p["model"], torch.device("cpu"))
+    names = [n for n, _ in model.named_parameters()]
+    delta, eta = load_directions(p["directions"], names)
+    state = model.state_dict()
+    moved = {k: (state[k].double() + a * delta[k].double() + b * eta[k].double()).float() if k in delta else state[k]
+             for k in state}
+    model.load_state_dict(moved)
+    images = to_tensors(data, "train", training_indices(pd.read_csv(p["split"]), final_subsets("train+val")),
+                        torch.device("cpu"), True)
+    expected = evaluate(model, images, 16)[0]
+
+    stored = float(npz["loss"][j, i])
+    assert stored == pytest.approx(expected, rel=1e-6, abs=0)
+    surface = pd.read_csv(study["tmp"] / "ns" / "surface.csv")
+    row = surface[np.isclose(surface["alpha"], a) & np.isclose(surface["beta"], b)]
+    assert len(row) == 1 and row["loss"].item() == stored
+    # the match is not luck: no other grid point has this loss (a transposed or scrambled
+    # layout would put another point's value at [j, i])
+    others = np.delete(npz["loss"].ravel(), j * 7 + i)
+    assert np.min(np.abs(others - expected)) > 1e-5 * expected
 
 
 def test_steps_subset_line_and_interpolation(study):
@@ -481,14 +614,19 @@ def test_steps_subset_line_and_interpolation(study):
     split = pd.read_csv(study["paths"]["split"])
     assert len(subset) == 25 and subset["index"].is_monotonic_increasing
     assert set(subset["index"]) <= set(training_indices(split, ["train", "val"]))
-    from gridscape.study import load_dataset
-
     data = load_dataset(study["paths"]["data"], "mnist")
     again = select(landscape, data, split, "train+val")
+    assert again.subset and again.describe()["subset"]
     np.testing.assert_array_equal(again.indices, subset["index"])
     assert not np.array_equal(select(dict(landscape, subset_seed=4), data, split, "train+val").indices, again.indices)
     only_train = select(dict(landscape, subset_size=None), data, split, "train")
     np.testing.assert_array_equal(only_train.indices, training_indices(split, ["train"]))
+    assert not only_train.subset
+    # asking for at least as many images as there are is no subset: every image, flag false
+    for size in (60, 500):
+        whole = select(dict(landscape, subset_size=size), data, split, "train+val")
+        np.testing.assert_array_equal(whole.indices, training_indices(split, ["train", "val"]))
+        assert not whole.subset and whole.describe()["subset"] is False and whole.describe()["subset_size"] == size
 
     p = study["paths"]
     line_csv, interp_csv = str(study["tmp"] / "line.csv"), str(study["tmp"] / "interp.csv")
@@ -502,8 +640,37 @@ def test_steps_subset_line_and_interpolation(study):
     assert path.loc[path["t"] == 1.0, "loss"].item() == reference["loss"]
     # t = 0 is θ0's own loss on the same images
     final = best_config(study["config"], study["best"])
-    from gridscape.study import load_model, to_tensors
-
     theta0 = load_model(final, data, p["init"], torch.device("cpu"))
     images = to_tensors(data, "train", again.indices, torch.device("cpu"), True)
     assert path.loc[path["t"] == 0.0, "loss"].item() == evaluate(theta0, images, 16)[0]
+
+
+def test_a_subset_size_covering_every_image_is_recorded_as_no_subset(study):
+    landscape = dict(study["config"]["landscape"], subset_size=500, data="train")
+    p = study["paths"]
+    reference = steps.run_reference(study["config"], study["best"], landscape, "train+val", p["data"], p["split"],
+                                    p["model"], p["reference"], p["subset"])
+    assert reference["data"]["subset"] is False and reference["data"]["n_images"] == 60
+    assert "subset_seed" not in reference
+    assert len(pd.read_csv(p["subset"])) == 60  # the rule's declared output is still written
+
+
+def test_directions_depend_on_the_model_only(study, tmp_path):
+    """No images are read: the directions job runs without the data or the split."""
+    landscape = study["config"]["landscape"]
+    p = study["paths"]
+    meta = steps.run_directions(study["config"], study["best"], landscape, p["model"], p["directions"], p["meta"])
+    final = best_config(study["config"], study["best"])
+    model = load_model(final, load_dataset(p["data"], "mnist"), p["model"], torch.device("cpu"))
+    delta, eta = load_directions(p["directions"], [n for n, _ in model.named_parameters()])
+    weights = parameters_of(model)
+    expected = random_direction(weights, landscape["delta_seed"], landscape["normalization"], landscape["ignore"])
+    assert all(torch.equal(delta[k], expected[k]) for k in weights)
+    assert meta["cos_delta_eta"] == pytest.approx(cosine(delta, eta))
+
+
+def test_final_subsets_is_shared_with_the_final_training():
+    assert final_subsets("train+val") == ["train", "val"] and final_subsets("train") == ["train"]
+    import gridscape.landscape.data as landscape_data
+
+    assert landscape_data.final_subsets is final_subsets

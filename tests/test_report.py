@@ -222,7 +222,8 @@ def write_results(root: Path, config: dict, on_edge: bool) -> ReportInputs:
         "minimum": {"alpha": 0.0, "beta": 0.0, "loss": 1.5, "at_centre": True, "on_edge": False},
         "accuracy": {"min": 0.1, "mean": 0.3, "max": 0.5},
         "timing": {"chunks": [{"chunk": 0, "points": 9, "seconds": 0.9}],
-                   "seconds_per_chunk": {"mean": 0.9, "max": 0.9}, "total_seconds": 0.9, "points_per_second": 10.0},
+                   "evaluation_seconds_per_chunk": {"mean": 0.9, "max": 0.9}, "total_evaluation_seconds": 0.9,
+                   "points_per_evaluation_second": 10.0},
         "method": "loop",
         "data": {"part": "train", "n_images": 100, "subset": False},
     }

@@ -50,7 +50,8 @@ SLURM_ARGS = [
     "--slurm-init-seconds-before-status-checks", "1",
     "--latency-wait", "5",
 ]
-RULES_VIA_SBATCH = {"download", "prepare", "split", "train_pack", "aggregate_grid", "choose_best", "train_final", "evaluate_final"}
+# download is a localrule (compute nodes often have no internet), unpack_cell too: not via sbatch
+RULES_VIA_SBATCH = {"prepare", "split", "train_pack", "aggregate_grid", "choose_best", "train_final", "evaluate_final"}
 GPU_RULES = {"train_pack", "train_final", "evaluate_final"}
 TIMEOUT = 480
 

@@ -97,6 +97,16 @@ def write_csv(path: str | os.PathLike, frame) -> None:
         frame.to_csv(tmp, index=False)
 
 
+def read_csv_exact(path: str | os.PathLike):
+    """Read a CSV written by ``write_csv`` back bit for bit (pandas 3 does so by default,
+    pandas 2 needs ``float_precision='round_trip'``)."""
+    import pandas as pd
+
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return pd.read_csv(path)
+    return pd.read_csv(path, float_precision="round_trip")
+
+
 def write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
     for name, array in arrays.items():
         if np.asarray(array).dtype == object:

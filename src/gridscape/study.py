@@ -44,6 +44,11 @@ def training_indices(split: pd.DataFrame, subsets: Sequence[str]) -> np.ndarray:
     return np.sort(np.concatenate([subset_indices(split, s) for s in subsets]))
 
 
+def final_subsets(train_on: str) -> list[str]:
+    """The split subsets the final model is trained on: ``final.train_on`` of the config."""
+    return ["train", "val"] if train_on == "train+val" else ["train"]
+
+
 def to_tensors(
     data: PreparedData, part: str, indices: np.ndarray | None, device: torch.device, channels_last: bool
 ) -> TensorData:
@@ -150,8 +155,7 @@ def run_final(
     """Retrain with the best values on train (+ val) and write θ0, θ* and the history."""
     final = best_config(config, best)
     data = load_dataset(data_path, final["dataset"]["name"])
-    subsets = ["train", "val"] if train_on == "train+val" else ["train"]
-    trained = train_on_split(final, data, read_split(split_path), subsets, "test")
+    trained = train_on_split(final, data, read_split(split_path), final_subsets(train_on), "test")
     if trained.result.status != "ok":
         raise RuntimeError(
             f"the final model diverged with the best values {dict(best['params'])} (loss "

@@ -11,7 +11,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Iterable, Mapping, Protocol
 
 import torch
 from torch import nn
@@ -30,18 +30,35 @@ def seed_everything(seed: int) -> None:
         torch.backends.cudnn.benchmark = False
 
 
+class Batches(Protocol):
+    """What ``evaluate`` reads: ``TensorData``, or the landscape's pre-normalised ``EvalSet``."""
+
+    images: torch.Tensor  # only its device is used
+
+    def __len__(self) -> int: ...
+
+    def batches(self, batch_size: int) -> Iterable[tuple[torch.Tensor, torch.Tensor]]: ...
+
+
 @torch.inference_mode()
-def evaluate(model: nn.Module, data: TensorData, batch_size: int) -> tuple[float, float]:
-    """Mean cross-entropy (summed in float64) and accuracy over ``data``, in eval mode."""
+def evaluate(model: nn.Module, data: Batches, batch_size: int) -> tuple[float, float]:
+    """Mean cross-entropy (summed in float64) and accuracy over ``data``, in eval mode.
+
+    ``data`` is anything with ``batches(batch_size)`` yielding normalised (images, labels) in
+    a fixed order, ``len()`` and ``images`` on the device. The one evaluation of the package:
+    the landscape's centre check compares grid points with it bit for bit.
+    """
     was_training = model.training
     model.eval()
     loss_sum = torch.zeros((), dtype=torch.float64, device=data.images.device)
     correct = torch.zeros((), dtype=torch.int64, device=data.images.device)
-    for images, labels in data.batches(batch_size):
-        logits = model(images)
-        loss_sum += nn.functional.cross_entropy(logits, labels, reduction="sum").double()
-        correct += (logits.argmax(dim=1) == labels).sum()
-    model.train(was_training)
+    try:
+        for images, labels in data.batches(batch_size):
+            logits = model(images)
+            loss_sum += nn.functional.cross_entropy(logits, labels, reduction="sum").double()
+            correct += (logits.argmax(dim=1) == labels).sum()
+    finally:
+        model.train(was_training)
     n = len(data)
     return float(loss_sum) / n, int(correct) / n
 

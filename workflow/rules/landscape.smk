@@ -1,6 +1,8 @@
 # The loss landscape of the final model, f(alpha, beta) = L(theta* + alpha delta + beta eta):
-# directions once, the grid in chunks (one job and one file each, so a rerun computes only the
-# missing ones), a checked merge, the 1-D slices, and the figures.
+# directions once, theta*'s own loss on the chosen images, the grid in chunks (one job and one
+# file each, so a rerun computes only the missing ones), a checked merge, the 1-D slices, and
+# the figures. Each rule carries only the landscape keys it reads, so that changing e.g.
+# eval_batch_size does not redraw the directions and line_points does not redraw the 2-D figures.
 
 LANDSCAPE_MODEL_INPUTS = dict(
     data=rules.prepare.output[0],
@@ -12,27 +14,46 @@ LANDSCAPE_MODEL_INPUTS = dict(
 
 rule landscape_directions:
     input:
-        **LANDSCAPE_MODEL_INPUTS,
+        best=rules.choose_best.output.best,
+        model=rules.train_final.output.model,
     output:
         directions="results/{study}/landscape/directions.safetensors",
         meta="results/{study}/landscape/directions.json",
-        reference="results/{study}/landscape/reference.json",
-        **landscape_subset_output(),
     log:
         "results/{study}/logs/landscape_directions.log",
     benchmark:
         "results/{study}/benchmarks/landscape_directions.tsv"
     params:
         config=training_config(),
+        landscape=landscape_params(*LANDSCAPE_DIRECTION_KEYS),
+    threads: 1
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/landscape_directions.py"
+
+
+rule landscape_reference:
+    input:
+        **LANDSCAPE_MODEL_INPUTS,
+    output:
+        reference="results/{study}/landscape/reference.json",
+        **landscape_subset_output(),
+    log:
+        "results/{study}/logs/landscape_reference.log",
+    benchmark:
+        "results/{study}/benchmarks/landscape_reference.tsv"
+    params:
+        config=training_config(),
         train_on=config["final"]["train_on"],
-        landscape=landscape_params(*LANDSCAPE_DIRECTION_KEYS, *LANDSCAPE_DATA_KEYS),
+        landscape=landscape_params(*LANDSCAPE_DATA_KEYS),
     threads: 2
     resources:
         gpu=is_gpu_job(),
     conda:
         CONDA_ENV
     script:
-        "../scripts/landscape_directions.py"
+        "../scripts/landscape_reference.py"
 
 
 rule landscape_chunk:
@@ -42,7 +63,7 @@ rule landscape_chunk:
     output:
         chunk="results/{study}/landscape/chunks/chunk_{chunk}.csv",
     wildcard_constraints:
-        chunk=r"\d+",
+        chunk="|".join(str(i) for i in range(LANDSCAPE_CHUNKS)),
     log:
         "results/{study}/logs/landscape_chunk/{chunk}.log",
     benchmark:
@@ -67,7 +88,7 @@ rule landscape_merge:
             chunk=range(LANDSCAPE_CHUNKS),
         ),
         meta=rules.landscape_directions.output.meta,
-        reference=rules.landscape_directions.output.reference,
+        reference=rules.landscape_reference.output.reference,
     output:
         csv=report(
             "results/{study}/landscape/surface.csv",
@@ -93,7 +114,7 @@ rule landscape_line:
         **LANDSCAPE_MODEL_INPUTS,
         init=rules.train_final.output.init,
         directions=rules.landscape_directions.output.directions,
-        reference=rules.landscape_directions.output.reference,
+        reference=rules.landscape_reference.output.reference,
     output:
         line="results/{study}/landscape/line.csv",
         interpolation="results/{study}/landscape/interpolation.csv",
@@ -114,12 +135,10 @@ rule landscape_line:
         "../scripts/landscape_line.py"
 
 
-rule plot_landscape:
+rule plot_landscape_surface:
     input:
         surface=rules.landscape_merge.output.npz,
-        diagnostics=rules.landscape_merge.output.diagnostics,
-        line=rules.landscape_line.output.line,
-        interpolation=rules.landscape_line.output.interpolation,
+        reference=rules.landscape_reference.output.reference,
     output:
         contour=[
             report(
@@ -161,6 +180,20 @@ rule plot_landscape:
             ),
             "results/{study}/figures/landscape_surface3d.pdf",
         ],
+    log:
+        "results/{study}/logs/plot_landscape_surface.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/landscape_plot.py"
+
+
+rule plot_landscape_lines:
+    input:
+        line=rules.landscape_line.output.line,
+        interpolation=rules.landscape_line.output.interpolation,
+        reference=rules.landscape_reference.output.reference,
+    output:
         line=[
             report(
                 "results/{study}/figures/landscape_line.png",
@@ -182,7 +215,7 @@ rule plot_landscape:
             "results/{study}/figures/landscape_interpolation.pdf",
         ],
     log:
-        "results/{study}/logs/plot_landscape.log",
+        "results/{study}/logs/plot_landscape_lines.log",
     conda:
         CONDA_ENV
     script:

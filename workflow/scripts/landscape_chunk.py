@@ -1,12 +1,10 @@
 """Evaluate one chunk of the landscape grid."""
 
 from gridscape import io
-from gridscape.device import set_threads
+from gridscape.jobs import start_job
 from gridscape.landscape.steps import run_chunk
-from gridscape.logs import log_to_file
 
-log = log_to_file(snakemake.log[0])
-set_threads(snakemake.threads)
+log = start_job(snakemake.log[0], snakemake.threads, snakemake.resources.get("gpu", 0), snakemake.params.config["device"])
 run_chunk(
     snakemake.params.config,
     io.read_json(snakemake.input.best),

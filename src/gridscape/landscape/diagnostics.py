@@ -2,21 +2,56 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .grid import Surface
+from .grid import Surface, chunk_method
+
+log = logging.getLogger(__name__)
 
 CENTRE_RTOL = 1e-6
+TIMING_NOTE = (
+    "evaluation time only, as the chunks measured it (setting the weights and the forward passes); "
+    "a job's wall time, with start-up and loading, is in benchmarks/landscape_chunk/<chunk>.tsv"
+)
 
 
 def relative_difference(a: float, b: float) -> float:
+    """|a - b| / |b| (0 when equal, also for two zeros or two equal infinities)."""
     if a == b:
         return 0.0
     return abs(a - b) / max(abs(b), 1e-300)
+
+
+def reference_check(value: float, reference: float) -> dict:
+    """How a value computed on the landscape (f(0, 0), the line at α = 0, the path at t = 1)
+    compares with the final model's own loss L(θ*) on the same images."""
+    rel = relative_difference(float(value), float(reference))
+    return {
+        "theta_star_loss": float(reference),
+        "relative_difference": rel,
+        "tolerance": CENTRE_RTOL,
+        "agrees": bool(rel <= CENTRE_RTOL),
+        "bitwise": bool(float(value) == float(reference)),
+    }
+
+
+def require_reference(what: str, value: float, reference: float) -> dict:
+    """``reference_check``, raising when ``value`` is not L(θ*) to ``CENTRE_RTOL`` relative."""
+    check = reference_check(value, reference)
+    if not check["agrees"]:
+        raise RuntimeError(
+            f"{what} = {value!r} differs from the final model's own loss {reference!r} by "
+            f"{check['relative_difference']:.3g} relative (tolerance {CENTRE_RTOL}): it was not computed with "
+            "this model, these directions or these images"
+        )
+    log.info("%s reproduces L(theta*) (relative difference %.3g%s)", what, check["relative_difference"],
+             ", bit for bit" if check["bitwise"] else "")
+    return check
 
 
 def boundary_ring(values: np.ndarray) -> np.ndarray:
@@ -42,7 +77,8 @@ def surface_diagnostics(
     """Centre vs L(θ*), non-finite points, edges vs centre, the minimum, and timing.
 
     ``reference`` holds the final model's own ``loss`` and ``acc`` on the same images,
-    computed by ``gridscape.train.evaluate``.
+    computed by ``gridscape.train.evaluate``. ``chunks`` are the chunk tables (for timing and
+    the method each was evaluated with).
     """
     grid = surface.grid
     loss = surface.loss
@@ -52,20 +88,13 @@ def surface_diagnostics(
     ref_loss = float(reference["loss"])
     if centre_index is None:
         centre = {"on_grid": False, "loss": None, "acc": None}
-        centre_check = {"theta_star_loss": ref_loss, "relative_difference": None, "agrees": None}
+        centre_check = {"theta_star_loss": ref_loss, "relative_difference": None, "agrees": None,
+                        "problem": grid.centre_problem()}
     else:
         j, i = divmod(centre_index, len(surface.alpha))
         c_loss, c_acc = float(loss[j, i]), float(surface.acc[j, i])
-        rel = relative_difference(c_loss, ref_loss)
         centre = {"on_grid": True, "alpha": 0.0, "beta": 0.0, "loss": c_loss, "acc": c_acc}
-        centre_check = {
-            "theta_star_loss": ref_loss,
-            "theta_star_acc": float(reference["acc"]),
-            "relative_difference": rel,
-            "tolerance": CENTRE_RTOL,
-            "agrees": bool(rel <= CENTRE_RTOL),
-            "bitwise": bool(c_loss == ref_loss),
-        }
+        centre_check = {**reference_check(c_loss, ref_loss), "theta_star_acc": float(reference["acc"])}
     out["centre"] = centre
     out["centre_check"] = centre_check
     out["cos_delta_eta"] = float(cos_delta_eta)
@@ -95,17 +124,38 @@ def surface_diagnostics(
         }
     out["accuracy"] = {"centre": centre["acc"], **_stats(surface.acc)}
     if chunks:
-        per_chunk = [
-            {"chunk": k, "points": int(len(f)), "seconds": float(f["seconds"].sum())} for k, f in enumerate(chunks)
-        ]
-        total = sum(c["seconds"] for c in per_chunk)
-        out["timing"] = {
-            "chunks": per_chunk,
-            "seconds_per_chunk": {"mean": total / len(per_chunk), "max": max(c["seconds"] for c in per_chunk)},
-            "total_seconds": total,
-            "points_per_second": (loss.size / total) if total > 0 else math.inf,
-        }
+        out["method"] = methods_of(chunks)
+        out["timing"] = chunk_timing(chunks)
     return out
+
+
+def methods_of(chunks: Sequence[pd.DataFrame]) -> str | None:
+    """The evaluation method the chunk files record: one name, or 'mixed' (see the timing's
+    per-chunk entries); None when no chunk recorded one."""
+    methods = {m for m in (chunk_method(f) for f in chunks) if m is not None}
+    if not methods:
+        return None
+    return methods.pop() if len(methods) == 1 else "mixed"
+
+
+def chunk_timing(chunks: Sequence[pd.DataFrame]) -> dict:
+    """Evaluation seconds per chunk (the sum of its points' ``seconds``), and points per
+    evaluation second (wall time per job, start-up included, is in the benchmark files)."""
+    per_chunk = [
+        {"chunk": k, "points": int(len(f)), "method": chunk_method(f), "evaluation_seconds": float(f["seconds"].sum())}
+        for k, f in enumerate(chunks)
+    ]
+    total = sum(c["evaluation_seconds"] for c in per_chunk)
+    points = sum(c["points"] for c in per_chunk)
+    per = {"mean": total / len(per_chunk), "max": max(c["evaluation_seconds"] for c in per_chunk)}
+    rate = (points / total) if total > 0 else math.inf
+    return {
+        "what": TIMING_NOTE,
+        "chunks": per_chunk,
+        "evaluation_seconds_per_chunk": per,
+        "total_evaluation_seconds": total,
+        "points_per_evaluation_second": rate,
+    }
 
 
 def _axis(values: np.ndarray) -> dict:

@@ -9,9 +9,9 @@
   The last group is padded with copies of its last point so every pass has the same shapes.
 
 Both run in eval mode under ``torch.inference_mode()`` on data held in memory as one
-normalised tensor (:class:`EvalSet`), batch by batch exactly like ``gridscape.train.evaluate``
-(same slices, cross-entropy summed per batch and accumulated in float64), so the loop at
-α = β = 0 reproduces ``evaluate()`` bit for bit.
+normalised tensor (:class:`EvalSet`). The loop evaluates each point with
+``gridscape.train.evaluate`` itself, so at α = β = 0 it reproduces the final model's own loss
+bit for bit; vmap uses the same slices and the same float64 accumulation.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from gridscape.data.loader import TensorData
+from gridscape.train import evaluate
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,11 @@ class EvalSet:
     def device(self) -> torch.device:
         return self.images.device
 
-    def batches(self) -> Iterator[tuple[Tensor, Tensor]]:
-        for start in range(0, len(self), self.batch_size):
-            yield self.images[start : start + self.batch_size], self.labels[start : start + self.batch_size]
+    def batches(self, batch_size: int | None = None) -> Iterator[tuple[Tensor, Tensor]]:
+        """Consecutive (images, labels) slices of ``batch_size`` (default: the set's own)."""
+        size = int(batch_size or self.batch_size)
+        for start in range(0, len(self), size):
+            yield self.images[start : start + size], self.labels[start : start + size]
 
 
 def resolve_method(method: str, device: torch.device) -> str:
@@ -77,21 +80,8 @@ def resolve_method(method: str, device: torch.device) -> str:
 class PointResults:
     loss: np.ndarray  # mean cross-entropy per point (float64)
     acc: np.ndarray  # accuracy per point
-    seconds: np.ndarray  # wall time per point (a vmap group's time is shared equally)
-    method: str
-
-
-
-def current_loss(model: nn.Module, data: EvalSet) -> tuple[float, float]:
-    """Loss and accuracy of the model as it stands, as ``gridscape.train.evaluate`` computes them."""
-    loss_sum = torch.zeros((), dtype=torch.float64, device=data.device)
-    correct = torch.zeros((), dtype=torch.int64, device=data.device)
-    for images, labels in data.batches():
-        logits = model(images)
-        loss_sum += nn.functional.cross_entropy(logits, labels, reduction="sum").double()
-        correct += (logits.argmax(dim=1) == labels).sum()
-    n = len(data)
-    return float(loss_sum) / n, int(correct) / n
+    seconds: np.ndarray  # evaluation time per point (a vmap pass's time is shared by its points)
+    method: str  # the method that ran: 'loop' or 'vmap' (never 'auto')
 
 
 def _like(params: Sequence[Tensor], values: Sequence[Tensor]) -> list[Tensor]:
@@ -112,7 +102,7 @@ def _loop(model, data, names, delta, eta, alphas, betas, progress) -> PointResul
                 torch._foreach_copy_(params, theta)
                 torch._foreach_add_(params, d, alpha=float(a))
                 torch._foreach_add_(params, e, alpha=float(b))
-                loss[k], acc[k] = current_loss(model, data)
+                loss[k], acc[k] = evaluate(model, data, data.batch_size)
                 seconds[k] = time.perf_counter() - start
                 progress(k + 1)
         finally:

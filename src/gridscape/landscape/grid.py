@@ -4,32 +4,77 @@ Orientation, used everywhere (CSV, npz, plots): a surface array ``Z`` has shape
 ``(num_beta, num_alpha)`` and ``Z[j, i] = f(alpha[i], beta[j])``, i.e. rows follow beta and
 columns follow alpha, as ``matplotlib``'s ``contour(alpha, beta, Z)`` expects. The flat
 point index is ``p = j * num_alpha + i`` (alpha varies fastest).
+
+Both axes have 0.0 exactly whenever a grid value lies within rounding of it (``np.linspace``
+can give 1.4e-17 instead), so θ* is a grid point whenever the config puts one there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from gridscape import io
+
 AXES = ("beta", "alpha")  # the order of the two array dimensions
+# The chunk file: the contract columns, then which evaluation method computed each point.
 CHUNK_COLUMNS = ("point", "alpha", "beta", "loss", "acc", "seconds")
+CHUNK_EXTRA_COLUMNS = ("method",)
 SURFACE_COLUMNS = ("alpha", "beta", "loss", "acc")
+SNAP_TOL = 1e-9  # relative to max(span, 1): how near a value must be to be snapped
 
 
 class MergeError(ValueError):
     """The chunk files do not add up to the grid (missing, duplicated or foreign points)."""
 
 
+def snap(values: np.ndarray, exact: Iterable[float], tol: float = SNAP_TOL) -> np.ndarray:
+    """``values`` with the value nearest to each of ``exact`` set to it exactly, when it lies
+    within ``tol * max(span, 1)`` of it (rounding, not a real grid step). Order kept."""
+    values = np.asarray(values, dtype=np.float64).copy()
+    if values.size == 0:
+        return values
+    span = float(values.max() - values.min())
+    for x in exact:
+        k = int(np.argmin(np.abs(values - x)))
+        if abs(values[k] - x) <= tol * max(span, 1.0):
+            values[k] = x
+    return values
+
+
+def with_exact(values: np.ndarray, exact: Iterable[float], tol: float = SNAP_TOL) -> np.ndarray:
+    """``values`` with each of ``exact`` on it: a point within ``tol`` of the span is snapped
+    to it, otherwise it is inserted (when inside the range). Sorted, without duplicates."""
+    values = snap(values, exact, tol)
+    for x in exact:
+        if values.size and x not in values and values.min() <= x <= values.max():
+            values = np.append(values, x)
+    return np.unique(values)
+
+
 def axis(spec: Mapping) -> np.ndarray:
-    """``np.linspace(min, max, num)`` from an axis section of the config."""
+    """``np.linspace(min, max, num)`` from an axis section of the config, with a value within
+    rounding of 0 set to exactly 0 (so the centre is found by equality)."""
     num = int(spec["num"])
     if num < 1:
         raise ValueError(f"an axis needs at least one point, got num={num}")
-    return np.linspace(float(spec["min"]), float(spec["max"]), num)
+    return snap(np.linspace(float(spec["min"]), float(spec["max"]), num), [0.0])
+
+
+def _holds_zero(values: np.ndarray) -> bool:
+    return bool(values.size) and float(values.min()) <= 0.0 <= float(values.max())
+
+
+def centre_required_problem(landscape: Mapping) -> str | None:
+    """Why θ* (α = β = 0) is not a grid point although both ranges contain 0, or None.
+
+    For the config check: a symmetric range needs an odd ``num``. The message names the keys.
+    """
+    return Grid.from_config(landscape).centre_problem()
 
 
 @dataclass(frozen=True)
@@ -64,6 +109,24 @@ class Grid:
             return None
         return int(j[0] * len(self.alpha) + i[0])
 
+    def centre_problem(self) -> str | None:
+        """A message naming ``landscape.alpha.num``/``landscape.beta.num`` when 0 lies inside
+        both ranges but is not a value of one of the axes (so θ* is not a grid point)."""
+        if not (_holds_zero(self.alpha) and _holds_zero(self.beta)):
+            return None  # θ* is outside the plotted window: nothing to check there
+        bad = [(name, values) for name, values in (("alpha", self.alpha), ("beta", self.beta)) if not (values == 0.0).any()]
+        if not bad:
+            return None
+        parts = [
+            f"config key landscape.{name}.num: {len(v)} points from {v[0]:g} to {v[-1]:g} do not include {name} = 0"
+            for name, v in bad
+        ]
+        return (
+            "; ".join(parts) + ", so the final model theta* (alpha = beta = 0) is not a grid point and its loss "
+            "cannot be checked against the surface; choose num so that 0 is a grid point (an odd num for a "
+            "symmetric range, e.g. 25)"
+        )
+
 
 def effective_chunks(n_points: int, chunks: int) -> int:
     """Chunks actually used: never more than there are points (no empty jobs)."""
@@ -88,7 +151,9 @@ def chunk_of(n_points: int, chunks: int, point: int) -> int:
     return point // (base + 1) if point < big else extra + (point - big) // base
 
 
-def chunk_frame(points: Sequence[int], alpha, beta, loss, acc, seconds) -> pd.DataFrame:
+def chunk_frame(points: Sequence[int], alpha, beta, loss, acc, seconds, method: str) -> pd.DataFrame:
+    """One chunk's table: ``seconds`` is each point's evaluation time (a vmap pass's time
+    shared by its points), ``method`` the evaluation that computed it (loop or vmap)."""
     return pd.DataFrame(
         {
             "point": np.asarray(points, dtype=np.int64),
@@ -97,32 +162,26 @@ def chunk_frame(points: Sequence[int], alpha, beta, loss, acc, seconds) -> pd.Da
             "loss": np.asarray(loss, dtype=np.float64),
             "acc": np.asarray(acc, dtype=np.float64),
             "seconds": np.asarray(seconds, dtype=np.float64),
+            "method": [str(method)] * len(points),
         },
-        columns=list(CHUNK_COLUMNS),
+        columns=[*CHUNK_COLUMNS, *CHUNK_EXTRA_COLUMNS],
     )
 
 
-def write_exact_csv(path: str | Path, frame: pd.DataFrame) -> None:
-    """CSV whose floats read back bit for bit (pandas writes the shortest round-trip repr)."""
-    from gridscape.io import atomic_path
-
-    with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False)
-
-
-def read_exact_csv(path: str | Path) -> pd.DataFrame:
-    """Read a CSV back bit for bit (pandas 3 does so by default, pandas 2 needs round_trip)."""
-    if int(pd.__version__.split(".")[0]) >= 3:
-        return pd.read_csv(path)
-    return pd.read_csv(path, float_precision="round_trip")
-
-
 def read_chunk(path: str | Path) -> pd.DataFrame:
-    frame = read_exact_csv(path)
+    frame = io.read_csv_exact(path)
     missing = [c for c in CHUNK_COLUMNS if c not in frame.columns]
     if missing:
         raise MergeError(f"{path}: missing columns {missing}; expected {list(CHUNK_COLUMNS)}")
     return frame
+
+
+def chunk_method(frame: pd.DataFrame) -> str | None:
+    """The evaluation method a chunk file records (None for a file written before it did)."""
+    if "method" not in frame.columns or frame.empty:
+        return None
+    methods = sorted({str(m) for m in frame["method"]})
+    return methods[0] if len(methods) == 1 else "+".join(methods)
 
 
 @dataclass
@@ -179,12 +238,16 @@ class Surface:
         return float(getattr(self, what)[j[0], i[0]])
 
 
-def merge_chunks(grid: Grid, chunks: Sequence[pd.DataFrame], names: Sequence[str] | None = None) -> Surface:
+def merge_chunks(
+    grid: Grid, chunks: Sequence[pd.DataFrame], names: Sequence[str] | None = None, n_chunks: int | None = None
+) -> Surface:
     """Assemble chunk tables into a surface; every point exactly once, at its own coordinates.
 
     Non-finite losses are kept as they are (the caller counts them); a point missing, present
     twice, outside the grid or with coordinates that are not its own raises MergeError naming
-    the chunk(s) and the point.
+    the chunk(s) and the point. ``n_chunks`` is the configured chunk count: with it, a missing
+    point's message names the chunk that should hold it (``names[k]`` when one name per
+    configured chunk is given, else "chunk k").
     """
     names = list(names) if names is not None else [f"chunk {k}" for k in range(len(chunks))]
     n = grid.size
@@ -222,7 +285,11 @@ def merge_chunks(grid: Grid, chunks: Sequence[pd.DataFrame], names: Sequence[str
     if len(missing):
         p = int(missing[0])
         a, b = grid.coords([p])
-        where = f"; it belongs to {names[chunk_of(n, len(chunks), p)]}" if chunks else ""
+        where = ""
+        if n_chunks is not None:
+            c = chunk_of(n, n_chunks, p)
+            owner_name = names[c] if len(names) == effective_chunks(n, n_chunks) else f"chunk {c}"
+            where = f"; it belongs to {owner_name}"
         raise MergeError(
             f"{len(missing)} of {n} grid points missing: first point {p} at alpha={a[0]:g}, beta={b[0]:g}{where}"
         )

@@ -8,35 +8,19 @@ as written, so t = 0 gives θ0 and t = 1 gives θ* exactly.
 
 from __future__ import annotations
 
-import logging
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from .evaluate import EvalSet, current_loss, evaluate_points
+from gridscape.train import evaluate
 
-log = logging.getLogger(__name__)
+from .evaluate import EvalSet, evaluate_points
+from .grid import with_exact
 
 T_RANGE = (-0.5, 1.5)  # the reference scripts' interpolation range
-
-
-def with_exact(values: np.ndarray, exact: Iterable[float], tol: float = 1e-9) -> np.ndarray:
-    """``values`` with each of ``exact`` on it: a point within ``tol`` of the span is snapped
-    to it, otherwise it is inserted (when inside the range). Sorted, without duplicates."""
-    values = np.asarray(values, dtype=np.float64).copy()
-    span = float(values.max() - values.min()) if values.size else 0.0
-    for x in exact:
-        if values.size == 0:
-            continue
-        k = int(np.argmin(np.abs(values - x)))
-        if abs(values[k] - x) <= tol * max(span, 1.0):
-            values[k] = x
-        elif values.min() <= x <= values.max():
-            values = np.append(values, x)
-    return np.unique(values)
 
 
 def line_alphas(alpha: Mapping, points: int) -> np.ndarray:
@@ -83,7 +67,7 @@ def interpolate(
                 torch._foreach_copy_(targets, begin)
                 torch._foreach_mul_(targets, 1.0 - float(t))
                 torch._foreach_add_(targets, end, alpha=float(t))
-                loss, acc = current_loss(model, data)
+                loss, acc = evaluate(model, data, data.batch_size)
                 rows.append({"t": float(t), "loss": loss, "acc": acc})
         finally:
             torch._foreach_copy_(targets, end)

@@ -10,13 +10,14 @@ top colour, and the 3-D surface is clipped there.
 from __future__ import annotations
 
 import os
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib import colors
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from gridscape import io
@@ -116,64 +117,81 @@ def _norm(levels: np.ndarray, geometric: bool) -> colors.Normalize:
     return colors.Normalize(vmin=levels[0], vmax=levels[-1])
 
 
+def _clipped(values: np.ndarray, top: float) -> bool:
+    """Whether some finite value lies above ``top`` (and is drawn in the top colour)."""
+    values = np.asarray(values, dtype=float)
+    return bool((values[np.isfinite(values)] > top).any())
+
+
+def _plane_figure(
+    surface: Surface, paths: PathList, what: str, title: str, subtitle: str | None, zmax: float | None,
+    width: float, draw: Callable[[Figure, Axes, np.ndarray, bool], dict], star_text: str = "white",
+) -> FigureInfo:
+    """What the 2-D figures share: the too-small note, levels, one axes over (α, β), θ*
+    marked, axis labels, title, saving. ``draw(fig, ax, levels, geometric)`` draws the
+    surface and returns the figure's notes."""
+    if (placeholder := _too_small(surface, paths, what, subtitle)) is not None:
+        return placeholder
+    levels, geometric = landscape_levels(surface.loss, zmax)
+    fig = new_figure(width, 5.0)
+    ax = fig.add_subplot()
+    notes = draw(fig, ax, levels, geometric)
+    _mark_theta_star(ax, surface, star_text)
+    _axes_labels(ax)
+    ax.set_title(_title(title, subtitle))
+    info = save_figure(fig, paths)
+    return FigureInfo(info.paths, info.size_px, notes=notes)
+
+
 @styled
 def plot_contour(surface: Surface, paths: PathList, subtitle: str | None = None, zmax: float | None = None) -> FigureInfo:
     """Contour lines with labelled levels."""
-    if (placeholder := _too_small(surface, paths, "Loss contours", subtitle)) is not None:
-        return placeholder
-    levels, geometric = landscape_levels(surface.loss, zmax)
-    fig = new_figure(5.6, 5.0)
-    ax = fig.add_subplot()
-    cs = ax.contour(surface.alpha, surface.beta, _finite_or_nan(surface.loss), levels=levels, cmap=CMAP,
-                    norm=_norm(levels, geometric), linewidths=1.1)
-    ax.clabel(cs, levels=cs.levels[::2] if len(cs.levels) > 8 else cs.levels, fmt=_level_label, fontsize=7, inline=True)
-    _mark_theta_star(ax, surface, "black")
-    _axes_labels(ax)
-    _square_if_same_span(ax, surface)
-    ax.set_title(_title("Loss contours around the final model", subtitle))
-    info = save_figure(fig, paths)
-    return FigureInfo(info.paths, info.size_px, notes={"levels": [float(v) for v in levels], "geometric": geometric})
+
+    def draw(fig: Figure, ax: Axes, levels: np.ndarray, geometric: bool) -> dict:
+        cs = ax.contour(surface.alpha, surface.beta, _finite_or_nan(surface.loss), levels=levels, cmap=CMAP,
+                        norm=_norm(levels, geometric), linewidths=1.1)
+        ax.clabel(cs, levels=cs.levels[::2] if len(cs.levels) > 8 else cs.levels, fmt=_level_label, fontsize=7,
+                  inline=True)
+        _square_if_same_span(ax, surface)
+        return {"levels": [float(v) for v in levels], "geometric": geometric}
+
+    return _plane_figure(surface, paths, "Loss contours", "Loss contours around the final model", subtitle, zmax,
+                         5.6, draw, star_text="black")
 
 
 @styled
 def plot_contourf(surface: Surface, paths: PathList, subtitle: str | None = None, zmax: float | None = None) -> FigureInfo:
     """Filled contours with a colour bar; losses above the top level share its colour."""
-    if (placeholder := _too_small(surface, paths, "Filled contours", subtitle)) is not None:
-        return placeholder
-    levels, geometric = landscape_levels(surface.loss, zmax)
-    fig = new_figure(6.2, 5.0)
-    ax = fig.add_subplot()
-    z = np.clip(_finite_or_nan(surface.loss), levels[0], levels[-1])
-    cs = ax.contourf(surface.alpha, surface.beta, z, levels=levels, cmap=CMAP, norm=_norm(levels, geometric))
-    ax.contour(surface.alpha, surface.beta, z, levels=levels, colors="white", linewidths=0.4, alpha=0.6)
-    bar = fig.colorbar(cs, ax=ax, shrink=0.9)
-    bar.set_label("loss" + (" (clipped)" if levels[-1] < np.nanmax(np.where(np.isfinite(surface.loss), surface.loss, np.nan)) else ""))
-    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _level_label(v)))
-    _mark_theta_star(ax, surface)
-    _axes_labels(ax)
-    ax.set_title(_title("Loss landscape (filled contours)", subtitle))
-    info = save_figure(fig, paths)
-    return FigureInfo(info.paths, info.size_px, notes={"levels": [float(v) for v in levels], "geometric": geometric})
+
+    def draw(fig: Figure, ax: Axes, levels: np.ndarray, geometric: bool) -> dict:
+        z = np.clip(_finite_or_nan(surface.loss), levels[0], levels[-1])
+        cs = ax.contourf(surface.alpha, surface.beta, z, levels=levels, cmap=CMAP, norm=_norm(levels, geometric))
+        ax.contour(surface.alpha, surface.beta, z, levels=levels, colors="white", linewidths=0.4, alpha=0.6)
+        clipped = _clipped(surface.loss, levels[-1])
+        bar = fig.colorbar(cs, ax=ax, shrink=0.9)
+        bar.set_label("loss" + (" (clipped)" if clipped else ""))
+        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _level_label(v)))
+        return {"levels": [float(v) for v in levels], "geometric": geometric, "clipped": clipped}
+
+    return _plane_figure(surface, paths, "Filled contours", "Loss landscape (filled contours)", subtitle, zmax,
+                         6.2, draw)
 
 
 @styled
 def plot_heatmap(surface: Surface, paths: PathList, subtitle: str | None = None, zmax: float | None = None) -> FigureInfo:
-    """One cell per grid point, drawn at its real (α, β); non-finite points in grey."""
-    if (placeholder := _too_small(surface, paths, "Heat map", subtitle)) is not None:
-        return placeholder
-    levels, geometric = landscape_levels(surface.loss, zmax)
-    fig = new_figure(6.2, 5.0)
-    ax = fig.add_subplot()
-    cmap = matplotlib.colormaps[CMAP].with_extremes(bad=MISSING_COLOR)
-    mesh = ax.pcolormesh(surface.alpha, surface.beta, _finite_or_nan(surface.loss), shading="nearest", cmap=cmap,
-                         norm=_norm(levels, geometric))
-    bar = fig.colorbar(mesh, ax=ax, shrink=0.9, extend="max")
-    bar.set_label("loss")
-    _mark_theta_star(ax, surface)
-    _axes_labels(ax)
-    ax.set_title(_title("Loss landscape (heat map)", subtitle))
-    info = save_figure(fig, paths)
-    return FigureInfo(info.paths, info.size_px, notes={"vmin": float(levels[0]), "vmax": float(levels[-1])})
+    """One cell per grid point, drawn at its real (α, β); non-finite points in grey. The
+    colour bar gets an arrow only when some loss lies above its top."""
+
+    def draw(fig: Figure, ax: Axes, levels: np.ndarray, geometric: bool) -> dict:
+        cmap = matplotlib.colormaps[CMAP].with_extremes(bad=MISSING_COLOR)
+        mesh = ax.pcolormesh(surface.alpha, surface.beta, _finite_or_nan(surface.loss), shading="nearest", cmap=cmap,
+                             norm=_norm(levels, geometric))
+        clipped = _clipped(surface.loss, levels[-1])
+        bar = fig.colorbar(mesh, ax=ax, shrink=0.9, extend="max" if clipped else "neither")
+        bar.set_label("loss")
+        return {"vmin": float(levels[0]), "vmax": float(levels[-1]), "clipped": clipped}
+
+    return _plane_figure(surface, paths, "Heat map", "Loss landscape (heat map)", subtitle, zmax, 6.2, draw)
 
 
 @styled
@@ -237,60 +255,77 @@ def _mark(ax: Axes, x: float, text: str) -> None:
                 ha="left", va="top", fontsize=9)
 
 
+def _slice_figure(
+    x: np.ndarray, loss: np.ndarray, acc: np.ndarray, paths: PathList, marks: Sequence[tuple[float, str]],
+    xlabel: str, title: str, subtitle: str | None,
+) -> FigureInfo:
+    """What the 1-D figures share: loss and accuracy on twin axes, marked positions, labels."""
+    fig = new_figure(6.0, 4.0)
+    ax = fig.add_subplot()
+    _twin_plot(ax, np.asarray(x), np.asarray(loss), np.asarray(acc))
+    for position, text in marks:
+        _mark(ax, position, text)
+    ax.set_xlabel(xlabel)
+    ax.set_title(_title(title, subtitle))
+    return save_figure(fig, paths)
+
+
 @styled
 def plot_line(line: pd.DataFrame, paths: PathList, subtitle: str | None = None) -> FigureInfo:
     """Loss and accuracy along δ through θ* (β = 0)."""
-    fig = new_figure(6.0, 4.0)
-    ax = fig.add_subplot()
-    _twin_plot(ax, line["alpha"].to_numpy(), line["loss"].to_numpy(), line["acc"].to_numpy())
-    _mark(ax, 0.0, r"$\theta^*$")
-    ax.set_xlabel(r"$\alpha$: $\theta^* + \alpha\delta$")
-    ax.set_title(_title("Loss along the random direction $\\delta$", subtitle))
-    return save_figure(fig, paths)
+    return _slice_figure(line["alpha"], line["loss"], line["acc"], paths, [(0.0, r"$\theta^*$")],
+                         r"$\alpha$: $\theta^* + \alpha\delta$", "Loss along the random direction $\\delta$", subtitle)
 
 
 @styled
 def plot_interpolation(path: pd.DataFrame, paths: PathList, subtitle: str | None = None) -> FigureInfo:
     """Loss and accuracy along θ(t) = (1 − t) θ0 + t θ*, with t = 0 and t = 1 marked."""
-    fig = new_figure(6.0, 4.0)
-    ax = fig.add_subplot()
-    _twin_plot(ax, path["t"].to_numpy(), path["loss"].to_numpy(), path["acc"].to_numpy())
-    for t, name in ((0.0, r"$\theta_0$ (t = 0)"), (1.0, r"$\theta^*$ (t = 1)")):
-        _mark(ax, t, name)
-    ax.set_xlabel(r"$t$: $(1-t)\,\theta_0 + t\,\theta^*$")
-    ax.set_title(_title("Loss on the straight path from initialisation to the final model", subtitle))
-    return save_figure(fig, paths)
+    return _slice_figure(path["t"], path["loss"], path["acc"], paths,
+                         [(0.0, r"$\theta_0$ (t = 0)"), (1.0, r"$\theta^*$ (t = 1)")],
+                         r"$t$: $(1-t)\,\theta_0 + t\,\theta^*$",
+                         "Loss on the straight path from initialisation to the final model", subtitle)
 
 
-def _subtitle(diagnostics: Mapping | None) -> str | None:
-    if not diagnostics or not diagnostics.get("data"):
+def _subtitle(info: Mapping | None) -> str | None:
+    """'training images, n = 1437 (subset)' from a JSON with a ``data`` entry
+    (reference.json or diagnostics.json)."""
+    if not info or not info.get("data"):
         return None
-    data = diagnostics["data"]
+    data = info["data"]
     part = "training" if data.get("part") == "train" else "test"
     return f"{part} images, n = {data.get('n_images')}" + (" (subset)" if data.get("subset") else "")
 
 
 def plot_landscape_figures(
-    surface_path: str | os.PathLike,
-    line_path: str | os.PathLike,
-    interpolation_path: str | os.PathLike,
     outputs: Mapping[str, PathList],
-    diagnostics_path: str | os.PathLike | None = None,
+    surface_path: str | os.PathLike | None = None,
+    line_path: str | os.PathLike | None = None,
+    interpolation_path: str | os.PathLike | None = None,
+    reference_path: str | os.PathLike | None = None,
 ) -> dict[str, FigureInfo]:
-    """Every landscape figure named in ``outputs`` (keys from ``FIGURES``) from the result files."""
+    """Every landscape figure named in ``outputs`` (keys from ``FIGURES``) from the result files.
+
+    Only the files the named figures need must be given: ``surface_path`` (surface.npz) for
+    the 2-D and 3-D figures, ``line_path`` and ``interpolation_path`` for the 1-D ones.
+    ``reference_path`` (reference.json) describes the images, for the subtitles.
+    """
     unknown = set(outputs) - set(FIGURES)
     if unknown:
         raise KeyError(f"unknown landscape figures {sorted(unknown)}; expected some of {FIGURES}")
-    surface = load_surface(surface_path)
-    diagnostics = io.read_json(diagnostics_path) if diagnostics_path else None
-    subtitle = _subtitle(diagnostics)
+    subtitle = _subtitle(io.read_json(reference_path) if reference_path else None)
     drawers = {"contour": plot_contour, "contourf": plot_contourf, "heatmap": plot_heatmap, "surface3d": plot_surface3d}
+    sources = {"line": line_path, "interpolation": interpolation_path}
+    surface = None
     result = {}
     for name, paths in outputs.items():
         if name in drawers:
+            if surface_path is None:
+                raise ValueError(f"the {name} figure needs surface_path (surface.npz)")
+            surface = surface if surface is not None else load_surface(surface_path)
             result[name] = drawers[name](surface, paths, subtitle)
-        elif name == "line":
-            result[name] = plot_line(pd.read_csv(line_path), paths, subtitle)
         else:
-            result[name] = plot_interpolation(pd.read_csv(interpolation_path), paths, subtitle)
+            if sources[name] is None:
+                raise ValueError(f"the {name} figure needs {name}_path ({name}.csv)")
+            table = pd.read_csv(sources[name])
+            result[name] = (plot_line if name == "line" else plot_interpolation)(table, paths, subtitle)
     return result

@@ -1,0 +1,18 @@
+"""The final model's own loss on the landscape's images, and the subset's indices."""
+
+from gridscape import io
+from gridscape.jobs import start_job
+from gridscape.landscape.steps import run_reference
+
+log = start_job(snakemake.log[0], snakemake.threads, snakemake.resources.get("gpu", 0), snakemake.params.config["device"])
+run_reference(
+    snakemake.params.config,
+    io.read_json(snakemake.input.best),
+    snakemake.params.landscape,
+    snakemake.params.train_on,
+    snakemake.input.data,
+    snakemake.input.split,
+    snakemake.input.model,
+    snakemake.output.reference,
+    snakemake.output.get("subset"),
+)
