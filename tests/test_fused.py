@@ -35,10 +35,10 @@ def new_model(config):
     return build_model(config["model"], (1, 28, 28), 3)
 
 
-@pytest.mark.parametrize("augmentation", [(), ("hflip", "shift5")])
-def test_fused_training_matches_separate_runs(augmentation):
-    configs = [config_with(0.05, 0.0, 1, augmentation=augmentation), config_with(0.02, 0.8, 1, augmentation=augmentation),
-               config_with(0.05, 0.5, 7, augmentation=augmentation)]
+@pytest.mark.parametrize("augmentation, seeds", [((), (1, 1, 7)), (("hflip", "shift5"), (1, 1, 7)), ((), (3, 3, 3))])
+def test_fused_training_matches_separate_runs(augmentation, seeds):
+    # seeds (3, 3, 3): one shared batch stream, read once by a dense first convolution
+    configs = [config_with(lr, m, seed, augmentation=augmentation) for (lr, m), seed in zip([(0.05, 0.0), (0.02, 0.8), (0.05, 0.5)], seeds)]
     separate = []
     for config in configs:
         model = new_model(config)
@@ -117,3 +117,14 @@ def test_batch_size_axis_splits_packs():
     packs = plan_packs(config, grid_cells(config), fuse=True)
     assert [p.name for p in packs] == ["train.batch_size~64", "train.batch_size~640"]
     assert [len(p.models) for p in packs] == [3, 3]
+
+
+def test_shared_input_fusion_equals_the_models():
+    models = [build_model({"name": "lenet5", "activation": "relu"}, (3, 32, 32), 10) for _ in range(4)]
+    fused = fuse(models, shared_input=True)
+    assert fused.features[0].groups == 1 and fused.features[0].in_channels == 3
+    x = torch.randn(5, 3, 32, 32)
+    out = fused(x)
+    for k, model in enumerate(models):
+        assert torch.allclose(out[k], model(x), atol=1e-5)
+        assert all(torch.equal(t, unfuse_state(fused, model, k, 4)[n]) for n, t in model.state_dict().items())

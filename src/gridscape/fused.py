@@ -14,6 +14,7 @@ module, and the study can set ``search.fuse: false``. After ``nn.Flatten`` activ
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Callable, Sequence
 
 import torch
@@ -54,17 +55,22 @@ class GroupedFlatten(nn.Module):
         return x.contiguous().view(batch, self.groups, -1).transpose(0, 1)
 
 
-def _fuse_conv(layers: Sequence[nn.Conv2d]) -> nn.Module:
+def _fuse_conv(layers: Sequence[nn.Conv2d], shared_input: bool = False) -> nn.Module:
+    """K convolutions side by side. With ``shared_input`` all K read the same C channels, so
+    the K sets of filters form one ordinary convolution with K times the outputs: one large
+    matrix product instead of K small ones, and the input needs no copying K times."""
     first = layers[0]
     k = len(layers)
+    if shared_input and first.groups != 1:
+        raise FusionError("the first convolution of a model with shared input must have groups=1")
     fused = nn.Conv2d(
-        first.in_channels * k,
+        first.in_channels * (1 if shared_input else k),
         first.out_channels * k,
         first.kernel_size,
         stride=first.stride,
         padding=first.padding,
         dilation=first.dilation,
-        groups=first.groups * k,
+        groups=1 if shared_input else first.groups * k,
         bias=first.bias is not None,
         padding_mode=first.padding_mode,
     )
@@ -112,16 +118,25 @@ _FUSERS: dict[type, Callable[[Sequence[nn.Module]], nn.Module]] = {
 }
 
 
-def fuse(models: Sequence[nn.Module]) -> nn.Module:
-    """One network holding ``models`` (same architecture) side by side, weights copied in."""
+def fuse(models: Sequence[nn.Module], shared_input: bool = False) -> nn.Module:
+    """One network holding ``models`` (same architecture) side by side, weights copied in.
+
+    The fused network reads (batch, K * C, H, W): model k's input in channels k*C..(k+1)*C-1.
+    With ``shared_input`` every model reads the same images and the network reads (batch, C,
+    H, W); the model's first leaf module must then be a convolution.
+    """
     template = models[0]
     fused = copy.deepcopy(template)
-    for name, module in template.named_modules():
-        if list(module.children()):
-            continue
+    leaves = [(name, module) for name, module in template.named_modules() if not list(module.children())]
+    if shared_input and not (leaves and isinstance(leaves[0][1], nn.Conv2d)):
+        raise FusionError("shared input needs a model whose first layer is a Conv2d")
+    for position, (name, module) in enumerate(leaves):
         if isinstance(module, _ELEMENTWISE):
             continue
-        fuser = _FUSERS.get(type(module))
+        if shared_input and position == 0:
+            fuser = functools.partial(_fuse_conv, shared_input=True)
+        else:
+            fuser = _FUSERS.get(type(module))
         if fuser is None:
             raise FusionError(
                 f"module {name!r} ({type(module).__name__}) cannot be trained fused; "

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 
 def _fused_input(batches: Sequence[Tensor], channels_last: bool) -> Tensor:
-    x = torch.cat(list(batches), dim=1)
+    """The fused network's input: one batch when all models share it, else side by side."""
+    x = batches[0] if len(batches) == 1 else torch.cat(list(batches), dim=1)
     return x.contiguous(memory_format=torch.channels_last) if channels_last else x
 
 
@@ -36,14 +37,16 @@ def _per_model_loss(logits: Tensor, targets: Tensor) -> Tensor:
 
 
 @torch.inference_mode()
-def evaluate_fused(fused: nn.Module, data: TensorData, batch_size: int, groups: int) -> tuple[list[float], list[float]]:
+def evaluate_fused(
+    fused: nn.Module, data: TensorData, batch_size: int, groups: int, shared_input: bool
+) -> tuple[list[float], list[float]]:
     """Per-model mean loss (summed in float64) and accuracy, all models on the same images."""
     fused.eval()
     device = data.images.device
     loss_sum = torch.zeros(groups, dtype=torch.float64, device=device)
     correct = torch.zeros(groups, dtype=torch.int64, device=device)
     for images, labels in data.batches(batch_size):
-        logits = fused(_fused_input([images] * groups, data.channels_last))
+        logits = fused(_fused_input([images] * (1 if shared_input else groups), data.channels_last))
         targets = labels.unsqueeze(0).expand(groups, -1)
         loss_sum += _per_model_loss(logits, targets).double().sum(1)
         correct += (logits.argmax(dim=2) == targets).sum(1)
@@ -72,7 +75,10 @@ def train_fused(
         if opt["name"] != "sgd":
             raise ValueError(f"config key optimizer.name: fused training supports sgd, not {opt['name']!r}")
     channels_last = bool(train_config["channels_last"])
-    fused = fuse(models).to(train_data.images.device)
+    unique_seeds = sorted(set(int(s) for s in seeds))
+    # One seed: every model sees the same batches, so the first layer reads them once.
+    shared_input = len(unique_seeds) == 1
+    fused = fuse(models, shared_input=shared_input).to(train_data.images.device)
     if channels_last:
         fused = fused.to(memory_format=torch.channels_last)
     optimizer = GroupedSGD(
@@ -81,7 +87,6 @@ def train_fused(
         momentum=[o["momentum"] for o in optimizer_configs],
         weight_decay=[o["weight_decay"] for o in optimizer_configs],
     )
-    unique_seeds = sorted(set(int(s) for s in seeds))
     column = [unique_seeds.index(int(s)) for s in seeds]
     generators = [torch.Generator().manual_seed(s) for s in unique_seeds]
     batch_size = int(train_config["batch_size"])
@@ -97,7 +102,7 @@ def train_fused(
         correct = torch.zeros(groups, dtype=torch.int64, device=device)
         streams = zip(*(train_data.batches(batch_size, g, augmentations) for g in generators))
         for step in tqdm(streams, total=n_batches, desc=f"epoch {epoch}", disable=not progress, mininterval=10.0, leave=False):
-            images = _fused_input([step[c][0] for c in column], channels_last)
+            images = _fused_input([step[0][0]] if shared_input else [step[c][0] for c in column], channels_last)
             targets = torch.stack([step[c][1] for c in column])
             logits = fused(images)
             losses = _per_model_loss(logits, targets)
@@ -108,7 +113,7 @@ def train_fused(
             correct += (logits.detach().argmax(dim=2) == targets).sum(1)
         train_loss = (loss_sum / len(train_data)).tolist()
         train_acc = (correct.double() / len(train_data)).tolist()
-        eval_loss, eval_acc = evaluate_fused(fused, eval_data, int(train_config["eval_batch_size"]), groups)
+        eval_loss, eval_acc = evaluate_fused(fused, eval_data, int(train_config["eval_batch_size"]), groups, shared_input)
         seconds = time.perf_counter() - start
         for k in list(active):
             row = {
