@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 
 from gridscape.config import load_schema, validate
 from gridscape.data.registry import DATASETS

@@ -5,7 +5,6 @@ one agreement between files.
 """
 
 import json
-import math
 import os
 import subprocess
 import sys

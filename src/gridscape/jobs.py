@@ -8,6 +8,7 @@ uses exactly the threads Snakemake gave the job.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from .gpu_lease import lease_gpu
 from .logs import log_to_file
@@ -22,3 +23,11 @@ def start_job(log_path: str, threads: int, gpus: int = 0, device: str = "cpu") -
 
     set_threads(threads)
     return log
+
+
+def start_workflow_job(job: Any) -> logging.Logger:
+    """``start_job`` for a Snakemake script: ``job`` is its ``snakemake`` object (read only
+    through its attributes, so the package still never imports Snakemake). The GPU count is
+    the job's ``gpu`` resource, the device the ``device`` of its ``params.config``."""
+    config = getattr(job.params, "config", None) or {}
+    return start_job(job.log[0], job.threads, job.resources.get("gpu", 0), config.get("device", "cpu"))

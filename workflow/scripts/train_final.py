@@ -1,10 +1,10 @@
 """Retrain with the best values; save θ0, θ* (safetensors) and the per-epoch history."""
 
 from gridscape import io
-from gridscape.jobs import start_job
+from gridscape.jobs import start_workflow_job
 from gridscape.study import run_final
 
-log = start_job(snakemake.log[0], snakemake.threads, snakemake.resources.get("gpu", 0), snakemake.params.config["device"])
+log = start_workflow_job(snakemake)
 run_final(
     snakemake.params.config,
     io.read_json(snakemake.input.best),

@@ -6,7 +6,6 @@ import functools
 import math
 import numbers
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, TypeVar
@@ -20,6 +19,7 @@ from cycler import cycler  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from gridscape.config import format_value  # noqa: E402  (one spelling of axis values everywhere)
+from gridscape.io import atomic_paths  # noqa: E402
 
 DPI = 150
 
@@ -112,29 +112,6 @@ def _format_of(fig: Figure, path: Path) -> str:
     return fmt
 
 
-def _file_mode() -> int:
-    """The mode a plainly created file would get (mkstemp's 0600 would hide results)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _render(fig: Figure, path: Path) -> Path:
-    """Draw the figure to a temporary file beside ``path`` and return that file."""
-    fmt = _format_of(fig, path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        fig.savefig(tmp, format=fmt, dpi=DPI, metadata=_METADATA.get(fmt))
-        os.chmod(tmp, _file_mode())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
-
-
 def save_figure(fig: Figure, paths: Sequence[str | os.PathLike]) -> FigureInfo:
     """Write ``fig`` to every path (format from the suffix), then close it.
 
@@ -142,17 +119,14 @@ def save_figure(fig: Figure, paths: Sequence[str | os.PathLike]) -> FigureInfo:
     succeeded, so a failure leaves no file, complete or partial, under a final name.
     """
     targets = _as_paths(paths)
-    temps: list[Path] = []
     try:
-        for target in targets:
-            temps.append(_render(fig, target))
-        for tmp, target in zip(temps, targets):
-            os.replace(tmp, target)
+        formats = [_format_of(fig, target) for target in targets]
+        with atomic_paths(targets) as temps:
+            for tmp, fmt in zip(temps, formats):
+                fig.savefig(tmp, format=fmt, dpi=DPI, metadata=_METADATA.get(fmt))
         width, height = fig.get_size_inches() * DPI
         return FigureInfo(paths=tuple(targets), size_px=(int(width), int(height)))
     finally:
-        for tmp in temps:
-            tmp.unlink(missing_ok=True)
         plt.close(fig)
 
 

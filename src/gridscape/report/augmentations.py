@@ -215,10 +215,3 @@ def verdicts(dataset: str) -> list[Verdict]:
         "rotate90", DESCRIPTIONS["rotate90"], NO, sentence(f"{t.upright}, and {t.rotation_note}")
     )
     return [out[name] for name in HANDOUT_ORDER]
-
-
-def verdict_for(dataset: str, name: str) -> Verdict:
-    for verdict in verdicts(dataset):
-        if verdict.name == name:
-            return verdict
-    raise KeyError(f"unknown augmentation {name!r}; expected one of {', '.join(HANDOUT_ORDER)}")
