@@ -11,7 +11,11 @@ def study(**sections):
 
 def test_defaults_are_the_handout_values():
     config = validate({"study": "acse8"})
-    assert config["optimizer"] == {"name": "sgd", "lr": 0.01, "momentum": 0.5, "weight_decay": 0.0}
+    assert config["optimizer"] == {
+        "name": "sgd", "lr": 0.01, "momentum": 0.5, "weight_decay": 0.0, "schedule": "constant", "min_lr": 2e-5,
+    }
+    assert config["train"]["augmentation"] == [] and config["train"]["normalization"] == "dataset"
+    assert config["experiments"]["runs"] == []
     assert config["train"]["batch_size"] == 64
     assert config["train"]["epochs"] == 30
     assert config["train"]["eval_batch_size"] == 1000

@@ -75,7 +75,7 @@ def test_shuffled_batches_cover_every_image_once():
     assert seen.tolist() != list(range(10))
 
 
-@pytest.mark.parametrize("name", ["hflip", "vflip", "rotate10", "rotate90", "shift5", "contrast", "noise"])
+@pytest.mark.parametrize("name", ["hflip", "vflip", "rotate10", "rotate90", "shift5", "crop4", "contrast", "noise"])
 def test_augmentations_keep_shape_and_range(name):
     images = torch.randint(0, 256, (6, 3, 32, 32), dtype=torch.uint8)
     out = apply_augmentations(images, [name], torch.Generator().manual_seed(0), probability=1.0)
@@ -95,6 +95,20 @@ def test_hflip_and_shift_are_exact():
     for original, moved in zip(images, shifted):
         nonzero = moved[moved > 0]
         assert set(nonzero.tolist()) <= set(original.flatten().tolist())
+
+
+def test_crop4_is_a_padded_random_crop_of_every_image():
+    images = torch.randint(1, 256, (64, 1, 8, 8), dtype=torch.uint8)
+    cropped = apply_augmentations(images, ["crop4"], torch.Generator().manual_seed(0), probability=0.0)
+    offsets = set()
+    for original, crop in zip(images, cropped):
+        padded = torch.nn.functional.pad(original, (4, 4, 4, 4))
+        matches = [(dy, dx) for dy in range(9) for dx in range(9) if torch.equal(padded[:, dy : dy + 8, dx : dx + 8], crop)]
+        assert len(matches) == 1  # some 8x8 window of the zero-padded image
+        offsets.add(matches[0])
+    # probability does not apply to the crop: most of 64 images move, in all directions
+    assert len(offsets) > 20
+    assert {dy for dy, _ in offsets} >= {0, 8} or len({dy for dy, _ in offsets}) >= 6
 
 
 def tiny_problem(n=200, seed=0):

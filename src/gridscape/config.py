@@ -18,6 +18,15 @@ import yaml
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 AXIS_SECTIONS = ("model", "optimizer", "train")
+# The keys of the model and optimizer sections that only some choices read: setting one for
+# another choice is a mistake worth stopping for (the models' registry reads this table too).
+MODEL_OPTIONS = {
+    "lenet5": ("activation",),
+    "vgg": ("num_filters", "num_stages", "blocks_per_stage", "block"),
+}
+OPTIMIZER_OPTIONS = {"sgd": ("momentum",), "adam": ()}
+# Sections a study of named experiments does not use (it has no grid, final model or landscape).
+GRID_ONLY_SECTIONS = ("search", "final", "landscape")
 
 
 class ConfigError(ValueError):
@@ -50,7 +59,11 @@ def _expected(error: jsonschema.ValidationError) -> str:
 
 
 def _fill_defaults(instance: Any, schema: Mapping) -> None:
-    """Fill schema defaults into nested objects, top-down, as Snakemake's validate does."""
+    """Fill schema defaults into nested objects (and the objects of arrays), top-down."""
+    if isinstance(instance, list) and schema.get("type") == "array" and isinstance(schema.get("items"), Mapping):
+        for item in instance:
+            _fill_defaults(item, schema["items"])
+        return
     if not isinstance(instance, dict) or schema.get("type") != "object":
         return
     for key, subschema in schema.get("properties", {}).items():
@@ -63,6 +76,7 @@ def _fill_defaults(instance: Any, schema: Mapping) -> None:
 def validate(config: Mapping, schema: Mapping | None = None) -> dict:
     """Return a copy of ``config`` with defaults filled in, or raise ConfigError."""
     schema = load_schema() if schema is None else schema
+    check_unused_keys(config)
     checked = copy.deepcopy(dict(config))
     _fill_defaults(checked, schema)
     validator = jsonschema.Draft202012Validator(schema)
@@ -78,8 +92,11 @@ def validate(config: Mapping, schema: Mapping | None = None) -> dict:
             else:
                 lines.append(f"config key {key}: {error.message}; expected: {_expected(error)}")
         raise ConfigError("invalid study configuration:\n  " + "\n  ".join(lines))
-    check_axes(checked, schema)
-    check_landscape(checked["landscape"])
+    if checked["experiments"]["runs"]:
+        check_experiments(checked, schema)
+    else:
+        check_axes(checked, schema)
+        check_landscape(checked["landscape"])
     return checked
 
 
@@ -100,6 +117,77 @@ def set_key(config: dict, key: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
+def _section(raw: Mapping, name: str) -> Mapping:
+    value = raw.get(name)
+    return value if isinstance(value, Mapping) else {}
+
+
+def check_unused_keys(raw: Mapping) -> None:
+    """Keys that the chosen model, optimiser or kind of study would silently ignore.
+
+    Runs on the config as written, before defaults are filled in, so that only the keys the
+    user set are judged.
+    """
+    runs = [run for run in _section(raw, "experiments").get("runs") or [] if isinstance(run, Mapping)]
+    if runs:
+        for section in GRID_ONLY_SECTIONS:
+            if section in raw:
+                raise ConfigError(
+                    f"config key {section}: a study of named experiments (experiments.runs) has no grid search, "
+                    f"final retraining or landscape; expected no '{section}' section (or no experiments.runs)"
+                )
+    base = {f"{name}.{key}": value for name in ("model", "optimizer") for key, value in _section(raw, name).items()}
+    run_settings = [dict(run["set"]) if isinstance(run.get("set"), Mapping) else {} for run in runs]
+    for effective in [{**base, **settings} for settings in run_settings] or [base]:
+        for key in base:
+            _check_option(effective, key, key)
+    for index, settings in enumerate(run_settings):
+        for key in settings:
+            _check_option({**base, **settings}, key, f"experiments.runs[{index}].set.{key}")
+    for index, axis in enumerate(_section(raw, "search").get("axes") or []):
+        if isinstance(axis, Mapping) and isinstance(axis.get("key"), str):
+            _check_option(base, axis["key"], f"search.axes[{index}].key")
+
+
+def _check_option(effective: Mapping[str, Any], key: str, where: str) -> None:
+    """``key`` (model.x or optimizer.x) is read by the model or optimiser that ``effective`` picks."""
+    section, _, option = key.partition(".")
+    tables = {"model": (MODEL_OPTIONS, "lenet5"), "optimizer": (OPTIMIZER_OPTIONS, "sgd")}
+    if section not in tables or option == "name":
+        return
+    table, default = tables[section]
+    chosen = effective.get(f"{section}.name", default)
+    owners = [name for name, options in table.items() if option in options]
+    if owners and chosen in table and chosen not in owners:
+        raise ConfigError(
+            f"config key {where}: {key} is read only by {section}.name {' or '.join(owners)}, "
+            f"but here {section}.name is {chosen}; expected no {key}"
+        )
+
+
+def check_setting(config: Mapping, validator: jsonschema.Draft202012Validator, key: str, value: Any, where: str) -> None:
+    """``value`` is valid for the existing single-valued ``key`` of ``config``."""
+    try:
+        current = get_key(config, key)
+    except KeyError:
+        raise ConfigError(
+            f"config key {where}: '{key}' is not a key of the study; expected a key "
+            f"under {', '.join(AXIS_SECTIONS)} such as optimizer.lr, train.batch_size or model.activation"
+        ) from None
+    if isinstance(current, (dict, list)):
+        raise ConfigError(f"config key {where}: '{key}' holds a {type(current).__name__}; expected a key with a single value")
+    trial = copy.deepcopy(dict(config))
+    set_key(trial, key, value)
+    problems = list(validator.iter_errors(trial))
+    if problems:
+        hint = ""
+        if isinstance(value, str) and _looks_like_number(value):
+            hint = " (YAML reads 1e-3 as text: write 0.001 or 1.0e-3)"
+        raise ConfigError(
+            f"config key {where}: {value!r} is not a valid value of {key}{hint}; expected: {_expected(problems[0])}"
+        )
+
+
 def check_axes(config: Mapping, schema: Mapping) -> None:
     """Each axis names an existing key, and each of its values is valid for that key."""
     axes = config["search"]["axes"]
@@ -108,28 +196,29 @@ def check_axes(config: Mapping, schema: Mapping) -> None:
         raise ConfigError(f"config key search.axes: the same key appears twice ({keys}); expected distinct keys")
     validator = jsonschema.Draft202012Validator(schema)
     for index, axis in enumerate(axes):
-        where = f"search.axes[{index}]"
-        try:
-            current = get_key(config, axis["key"])
-        except KeyError:
-            raise ConfigError(
-                f"config key {where}.key: '{axis['key']}' is not a key of the study; expected a key "
-                f"under {', '.join(AXIS_SECTIONS)} such as optimizer.lr, train.batch_size or model.activation"
-            ) from None
-        if isinstance(current, (dict, list)):
-            raise ConfigError(f"config key {where}.key: '{axis['key']}' holds a {type(current).__name__}; expected a key with a single value")
+        check_setting(config, validator, axis["key"], axis["values"][0], f"search.axes[{index}].key")
         for position, value in enumerate(axis["values"]):
-            trial = copy.deepcopy(dict(config))
-            set_key(trial, axis["key"], value)
-            problems = list(validator.iter_errors(trial))
-            if problems:
-                hint = ""
-                if isinstance(value, str) and _looks_like_number(value):
-                    hint = " (YAML reads 1e-3 as text: write 0.001 or 1.0e-3)"
-                raise ConfigError(
-                    f"config key {where}.values[{position}]: {value!r} is not a valid value of "
-                    f"{axis['key']}{hint}; expected: {_expected(problems[0])}"
-                )
+            check_setting(config, validator, axis["key"], value, f"search.axes[{index}].values[{position}]")
+
+
+def check_experiments(config: Mapping, schema: Mapping) -> None:
+    """Experiment names are distinct, and each one's settings are valid keys and values."""
+    runs = config["experiments"]["runs"]
+    names = [run["name"] for run in runs]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ConfigError(f"config key experiments.runs: the name {', '.join(repeated)} is used twice; expected distinct names")
+    validator = jsonschema.Draft202012Validator(schema)
+    for index, run in enumerate(runs):
+        for key, value in run["set"].items():
+            check_setting(config, validator, key, value, f"experiments.runs[{index}].set.{key}")
+    overlay = config["figures"]["gradient_flow_overlay"]
+    unknown = [name for name in overlay if name not in names]
+    if unknown:
+        raise ConfigError(
+            f"config key figures.gradient_flow_overlay: {', '.join(map(repr, unknown))} names no experiment; "
+            f"expected some of {', '.join(names)}"
+        )
 
 
 def check_landscape(landscape: Mapping) -> None:
@@ -175,10 +264,12 @@ def format_value(value: Any) -> str:
 
 @dataclass(frozen=True)
 class Cell:
-    """One point of the grid: its name (a file-name-safe id) and its axis values."""
+    """One point of the grid, or one named experiment: its name (a file-name-safe id), the
+    values it sets and, for experiments, the label shown in tables."""
 
     name: str
     params: dict[str, Any]
+    title: str = ""
 
     def apply(self, config: Mapping) -> dict:
         """A copy of ``config`` with this cell's values set."""
@@ -189,6 +280,8 @@ class Cell:
 
     @property
     def label(self) -> str:
+        if self.title:
+            return self.title
         return ", ".join(f"{key.split('.')[-1]}={format_value(value)}" for key, value in self.params.items())
 
 
@@ -202,3 +295,15 @@ def grid_cells(config: Mapping) -> list[Cell]:
         cells.append(Cell(name=name, params=params))
     return cells
 
+
+
+def experiment_cells(config: Mapping) -> list[Cell]:
+    """The named experiments of the study, in the order of its results table."""
+    return [
+        Cell(name=run["name"], params=dict(run["set"]), title=run["label"] or run["name"])
+        for run in config["experiments"]["runs"]
+    ]
+
+
+def is_experiment_study(config: Mapping) -> bool:
+    return bool(config["experiments"]["runs"])

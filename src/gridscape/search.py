@@ -111,6 +111,18 @@ def _plain(value: Any) -> Any:
 # rate makes a shorter run a prefix of a longer one).
 FUSABLE_KEYS = ("optimizer.lr", "optimizer.momentum", "optimizer.weight_decay", "train.seed")
 PREFIX_KEYS = ("train.epochs",)
+FUSABLE_MODELS = ("lenet5",)  # built only of layers that gridscape.fused has grouped forms of
+
+
+def can_fuse(config: Mapping) -> bool:
+    """Fused training covers SGD at a constant rate on the models in FUSABLE_MODELS."""
+    optimizer = config["optimizer"]
+    return config["model"]["name"] in FUSABLE_MODELS and optimizer["name"] == "sgd" and optimizer["schedule"] == "constant"
+
+
+def can_share_epochs(config: Mapping) -> bool:
+    """A shorter run is a prefix of a longer one only when the rate does not depend on the length."""
+    return config["optimizer"]["schedule"] == "constant"
 
 
 @dataclass(frozen=True)
@@ -129,11 +141,15 @@ def plan_packs(config: Mapping, cells: Sequence[Cell], fuse: bool) -> list[Pack]
 
     With ``fuse`` all cells that agree on every axis except the fusable ones and the epochs
     share one job; without it, cells that differ only in epochs still share one (their runs
-    are prefixes of each other), everything else gets its own.
+    are prefixes of each other), everything else gets its own. Cells whose model or optimiser
+    cannot be fused (``can_fuse``), or whose schedule depends on the epochs, get their own.
     """
-    shared_keys = PREFIX_KEYS + (FUSABLE_KEYS if fuse else ())
     groups: dict[tuple, list[Cell]] = {}
     for cell in cells:
+        cell_config = cell.apply(config)
+        shared_keys = (PREFIX_KEYS if can_share_epochs(cell_config) else ()) + (
+            FUSABLE_KEYS if fuse and can_fuse(cell_config) else ()
+        )
         key = tuple((k, format_value(v)) for k, v in cell.params.items() if k not in shared_keys)
         groups.setdefault(key, []).append(cell)
     packs = []

@@ -23,6 +23,7 @@ from .data import DATASETS, PreparedData, load_prepared
 from .data.loader import TensorData
 from .data.split import subset_indices
 from .device import resolve_device
+from .gradient_flow import GradientFlow
 from .models import build_model
 from .search import Pack, cell_summary
 from .train import TrainResult, evaluate, seed_everything, train
@@ -50,14 +51,19 @@ def final_subsets(train_on: str) -> list[str]:
 
 
 def to_tensors(
-    data: PreparedData, part: str, indices: np.ndarray | None, device: torch.device, channels_last: bool
+    data: PreparedData, part: str, indices: np.ndarray | None, device: torch.device, train_config: Mapping
 ) -> TensorData:
-    """The train (by split indices) or test images of ``data`` as one device-resident tensor."""
+    """The train (by split indices) or test images of ``data`` as one device-resident tensor,
+    normalised and laid out as the study's ``train`` section says."""
     images = data.train_images if part == "train" else data.test_images
     labels = data.train_labels if part == "train" else data.test_labels
     if indices is not None:
         images, labels = images[indices], labels[indices]
-    return TensorData.from_arrays(images, labels, data.mean, data.std, device, channels_last)
+    if train_config["normalization"] == "dataset":
+        mean, std = data.mean, data.std
+    else:  # pixels scaled to [0, 1]
+        mean, std = np.zeros_like(data.mean), np.ones_like(data.std)
+    return TensorData.from_arrays(images, labels, mean, std, device, bool(train_config["channels_last"]))
 
 
 def new_model(config: Mapping, data: PreparedData) -> nn.Module:
@@ -72,6 +78,7 @@ class TrainedModel:
     model: nn.Module
     initial_state: dict[str, torch.Tensor]
     result: TrainResult
+    gradient_flow: GradientFlow | None = None
 
 
 def train_on_split(
@@ -80,22 +87,28 @@ def train_on_split(
     split: pd.DataFrame,
     train_subsets: Sequence[str],
     eval_on: str,
+    record_gradients: bool = False,
+    keep_best: bool = False,
 ) -> TrainedModel:
     """Train the configured model on ``train_subsets`` of the split; evaluate each epoch on
-    the validation part (``eval_on='val'``) or the official test set (``eval_on='test'``)."""
+    the validation part (``eval_on='val'``) or the official test set (``eval_on='test'``).
+    See ``train.train`` for ``keep_best``; ``record_gradients`` records the gradient flow."""
     device = resolve_device(config["device"])
-    channels_last = bool(config["train"]["channels_last"])
     log.info("device %s, %d threads, torch %s", device, torch.get_num_threads(), torch.__version__)
     model = new_model(config, data).to(device)
     initial_state = {k: v.detach().clone().cpu() for k, v in model.state_dict().items()}
-    train_data = to_tensors(data, "train", training_indices(split, train_subsets), device, channels_last)
+    train_data = to_tensors(data, "train", training_indices(split, train_subsets), device, config["train"])
     if eval_on == "val":
-        eval_data = to_tensors(data, "train", subset_indices(split, "val"), device, channels_last)
+        eval_data = to_tensors(data, "train", subset_indices(split, "val"), device, config["train"])
     else:
-        eval_data = to_tensors(data, "test", None, device, channels_last)
+        eval_data = to_tensors(data, "test", None, device, config["train"])
     log.info("training on %d images (%s), evaluating on %d (%s)", len(train_data), "+".join(train_subsets), len(eval_data), eval_on)
-    result = train(model, train_data, eval_data, config["optimizer"], config["train"], eval_name=eval_on)
-    return TrainedModel(model, initial_state, result)
+    gradient_flow = GradientFlow(model) if record_gradients else None
+    result = train(
+        model, train_data, eval_data, config["optimizer"], config["train"], eval_name=eval_on,
+        gradient_flow=gradient_flow, keep_best=keep_best,
+    )
+    return TrainedModel(model, initial_state, result, gradient_flow)
 
 
 def run_pack(config: Mapping, pack: Pack, data_path: str, split_path: str, out_dir: str) -> list[dict]:
@@ -107,9 +120,8 @@ def run_pack(config: Mapping, pack: Pack, data_path: str, split_path: str, out_d
     base["train"]["epochs"] = max(pack.cell_epochs)
     model_configs = [Cell("model", values).apply(base) for values in pack.models]
     device = resolve_device(base["device"])
-    channels_last = bool(base["train"]["channels_last"])
-    train_data = to_tensors(data, "train", subset_indices(split, "train"), device, channels_last)
-    val_data = to_tensors(data, "train", subset_indices(split, "val"), device, channels_last)
+    train_data = to_tensors(data, "train", subset_indices(split, "train"), device, base["train"])
+    val_data = to_tensors(data, "train", subset_indices(split, "val"), device, base["train"])
     models = [new_model(c, data).to(device) for c in model_configs]
     log.info(
         "pack %s: %d cells, %d models trained together for %d epochs on %s (%d threads)",
@@ -185,7 +197,7 @@ def run_evaluate(config: Mapping, best: Mapping, data_path: str, model_path: str
     device = resolve_device(final["device"])
     data = load_dataset(data_path, final["dataset"]["name"])
     model = load_model(final, data, model_path, device)
-    test = to_tensors(data, "test", None, device, bool(final["train"]["channels_last"]))
+    test = to_tensors(data, "test", None, device, final["train"])
     loss, acc = evaluate(model, test, int(final["train"]["eval_batch_size"]))
     metrics = {
         "test_loss": loss,

@@ -18,6 +18,7 @@ from torch import nn
 from tqdm import tqdm
 
 from .data.loader import TensorData
+from .gradient_flow import GradientFlow
 
 log = logging.getLogger(__name__)
 
@@ -68,17 +69,34 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     status: str = "ok"  # "ok" or "diverged"
     seconds: float = 0.0
+    best_epoch: int | None = None  # with keep_best: the epoch of the highest evaluation accuracy
+    best_state: dict[str, torch.Tensor] | None = None  # ... and the weights after it (on the CPU)
 
 
 def make_optimizer(model: nn.Module, optimizer_config: Mapping) -> torch.optim.Optimizer:
-    if optimizer_config["name"] != "sgd":
-        raise ValueError(f"config key optimizer.name: unknown optimiser {optimizer_config['name']!r}; expected sgd")
-    return torch.optim.SGD(
-        model.parameters(),
-        lr=optimizer_config["lr"],
-        momentum=optimizer_config["momentum"],
-        weight_decay=optimizer_config["weight_decay"],
-    )
+    name = optimizer_config["name"]
+    if name == "sgd":
+        return torch.optim.SGD(
+            model.parameters(),
+            lr=optimizer_config["lr"],
+            momentum=optimizer_config["momentum"],
+            weight_decay=optimizer_config["weight_decay"],
+        )
+    if name == "adam":
+        return torch.optim.Adam(
+            model.parameters(), lr=optimizer_config["lr"], weight_decay=optimizer_config["weight_decay"]
+        )
+    raise ValueError(f"config key optimizer.name: unknown optimiser {name!r}; expected sgd or adam")
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, optimizer_config: Mapping, epochs: int):
+    """The learning-rate schedule, stepped once per epoch; None for a constant rate."""
+    schedule = optimizer_config["schedule"]
+    if schedule == "constant":
+        return None
+    if schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs, eta_min=optimizer_config["min_lr"])
+    raise ValueError(f"config key optimizer.schedule: unknown schedule {schedule!r}; expected constant or cosine")
 
 
 def train(
@@ -89,16 +107,21 @@ def train(
     train_config: Mapping,
     eval_name: str = "val",
     progress: bool = True,
+    gradient_flow: GradientFlow | None = None,
+    keep_best: bool = False,
 ) -> TrainResult:
     """Train ``model`` for ``train_config['epochs']`` epochs, evaluating on ``eval_data`` each epoch.
 
     Stops early, with status 'diverged', at the end of the first epoch whose training loss is
-    NaN or infinite, or whose evaluation loss is.
+    NaN or infinite, or whose evaluation loss is. ``gradient_flow`` records the gradients of
+    every step; ``keep_best`` keeps the weights of the epoch with the highest evaluation
+    accuracy (the first such epoch on ties).
     """
     device = train_data.images.device
     if train_config["channels_last"]:
         model = model.to(memory_format=torch.channels_last)
     optimizer = make_optimizer(model, optimizer_config)
+    scheduler = make_scheduler(optimizer, optimizer_config, int(train_config["epochs"]))
     generator = torch.Generator().manual_seed(int(train_config["seed"]))
     batch_size = int(train_config["batch_size"])
     augmentations = tuple(train_config["augmentation"])
@@ -106,6 +129,7 @@ def train(
     n_batches = math.ceil(len(train_data) / batch_size)
     for epoch in range(1, int(train_config["epochs"]) + 1):
         start = time.perf_counter()
+        lr = optimizer.param_groups[0]["lr"]
         model.train()
         loss_sum = torch.zeros((), dtype=torch.float64, device=device)
         correct = torch.zeros((), dtype=torch.int64, device=device)
@@ -122,10 +146,16 @@ def train(
             loss = nn.functional.cross_entropy(logits, labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if gradient_flow is not None:
+                gradient_flow.after_backward()
             optimizer.step()
             loss_sum += loss.detach().double() * labels.shape[0]
             correct += (logits.detach().argmax(dim=1) == labels).sum()
         bar.close()
+        if scheduler is not None:
+            scheduler.step()
+        if gradient_flow is not None:
+            gradient_flow.end_epoch(epoch)
         train_loss = float(loss_sum) / len(train_data)
         eval_loss, eval_acc = evaluate(model, eval_data, int(train_config["eval_batch_size"]))
         seconds = time.perf_counter() - start
@@ -136,9 +166,14 @@ def train(
             "train_acc": int(correct) / len(train_data),
             f"{eval_name}_loss": eval_loss,
             f"{eval_name}_acc": eval_acc,
+            "lr": lr,
             "seconds": seconds,
         }
         result.history.append(row)
+        best_acc = -1.0 if result.best_epoch is None else result.history[result.best_epoch - 1][f"{eval_name}_acc"]
+        if keep_best and math.isfinite(eval_loss) and eval_acc > best_acc:
+            result.best_epoch = epoch
+            result.best_state = {k: v.detach().clone().cpu() for k, v in model.state_dict().items()}
         log.info(
             "epoch %d/%d  train_loss %.4f  train_acc %.4f  %s_loss %.4f  %s_acc %.4f  %.1fs",
             epoch, train_config["epochs"], train_loss, row["train_acc"],

@@ -72,8 +72,11 @@ def train_fused(
     """
     groups = len(models)
     for opt in optimizer_configs:
-        if opt["name"] != "sgd":
-            raise ValueError(f"config key optimizer.name: fused training supports sgd, not {opt['name']!r}")
+        if opt["name"] != "sgd" or opt["schedule"] != "constant":
+            raise ValueError(
+                f"config key optimizer: fused training supports sgd at a constant rate, not "
+                f"{opt['name']} with schedule {opt['schedule']}"
+            )
     channels_last = bool(train_config["channels_last"])
     unique_seeds = sorted(set(int(s) for s in seeds))
     # One seed: every model sees the same batches, so the first layer reads them once.
@@ -122,6 +125,7 @@ def train_fused(
                 "train_acc": train_acc[k],
                 f"{eval_name}_loss": eval_loss[k],
                 f"{eval_name}_acc": eval_acc[k],
+                "lr": optimizer_configs[k]["lr"],
                 "seconds": seconds / groups,
             }
             results[k].history.append(row)

@@ -13,13 +13,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-AUGMENTATION_NAMES = ("hflip", "vflip", "rotate10", "rotate90", "shift5", "contrast", "noise")
+AUGMENTATION_NAMES = ("hflip", "vflip", "rotate10", "rotate90", "shift5", "crop4", "contrast", "noise")
 DESCRIPTIONS = {
     "hflip": "left-right flip",
     "vflip": "up-down flip",
     "rotate10": "random rotation by up to 10 degrees",
     "rotate90": "random rotation by up to 90 degrees",
     "shift5": "random shift by up to 5 pixels up-down and left-right",
+    "crop4": "random crop of the image padded by 4 zero pixels (a shift by up to 4 pixels, every image)",
     "contrast": "random contrast change (factor 0.5 to 1.5)",
     "noise": "additive Gaussian noise (sigma 8 of 255)",
 }
@@ -90,6 +91,8 @@ TRANSFORMS: dict[str, Callable[[Tensor, float, torch.Generator | None], Tensor]]
     "rotate10": lambda x, p, g: _rotate(x, 10.0, p, g),
     "rotate90": lambda x, p, g: _rotate(x, 90.0, p, g),
     "shift5": lambda x, p, g: _shift(x, 5, p, g),
+    # torchvision's RandomCrop(32, padding=4) crops every image: a uniform shift in [-4, 4]
+    "crop4": lambda x, p, g: _shift(x, 4, 1.0, g),
     "contrast": _contrast,
     "noise": _noise,
 }

@@ -61,7 +61,7 @@ def setup(config: Mapping, best: Mapping, landscape: Mapping, train_on: str, dat
     prepared = load_dataset(data_path, final["dataset"]["name"])
     selection = landscape_data.select(landscape, prepared, read_split(split_path), train_on)
     model = load_model(final, prepared, model_path, device)
-    tensors = to_tensors(prepared, selection.part, selection.indices, device, bool(final["train"]["channels_last"]))
+    tensors = to_tensors(prepared, selection.part, selection.indices, device, final["train"])
     labels = prepared.train_labels if selection.part == "train" else prepared.test_labels
     if selection.requested is not None and not selection.subset:
         log.info("landscape.subset_size %d >= the %d %s images available: all of them are used, no subset",

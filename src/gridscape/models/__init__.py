@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from torch import nn
 
+from ..config import MODEL_OPTIONS
 from .lenet import LeNet5
+from .vgg import VGG
 
-ModelBuilder = Callable[..., nn.Module]
 
-MODELS: dict[str, ModelBuilder] = {
-    "lenet5": LeNet5,
+@dataclass(frozen=True)
+class ModelEntry:
+    build: Callable[..., nn.Module]
+    options: tuple[str, ...]  # the keys of the config's model section this model reads
+
+
+MODELS: dict[str, ModelEntry] = {
+    "lenet5": ModelEntry(LeNet5, MODEL_OPTIONS["lenet5"]),
+    "vgg": ModelEntry(VGG, MODEL_OPTIONS["vgg"]),
 }
 
 
@@ -20,5 +29,10 @@ def build_model(model_config: Mapping, in_shape: tuple[int, int, int], num_class
     name = model_config["name"]
     if name not in MODELS:
         raise KeyError(f"config key model.name: unknown model {name!r}; expected one of {sorted(MODELS)}")
-    options = {key: value for key, value in model_config.items() if key != "name"}
-    return MODELS[name](in_shape=tuple(in_shape), num_classes=num_classes, **options)
+    entry = MODELS[name]
+    options = {key: model_config[key] for key in entry.options if key in model_config}
+    return entry.build(in_shape=tuple(in_shape), num_classes=num_classes, **options)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

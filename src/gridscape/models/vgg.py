@@ -1,0 +1,110 @@
+"""The VGG family of the Edinburgh MLP coursework 2 (CIFAR-100), with its BatchNorm and residual fixes.
+
+entry (conv3x3 -> BatchNorm -> LeakyReLU), then ``num_stages`` stages of ``blocks_per_stage``
+processing blocks and one dimensionality-reduction block, then global average pooling and one
+linear layer. With 32 filters and 3 stages, 0 blocks per stage is the course's VGG_08
+(7 convolutions + 1 linear, 59,716 parameters) and 5 blocks per stage its VGG_38 (37 + 1,
+336,196; 338,500 with BatchNorm).
+
+``block`` picks the variant of the blocks (the entry block has BatchNorm in every variant, as
+in the course's code):
+
+- ``plain``: conv -> LeakyReLU -> conv -> LeakyReLU (the course's "broken" network when deep);
+- ``bn``: BatchNorm after every block convolution, before its activation;
+- ``rc``: processing blocks add their input to their output (a residual connection);
+- ``bn_rc``: both.
+
+Reduction blocks change the feature map's size, so they never have a residual connection
+(as in the course). The skip connection is added after the block's last activation, so the
+skip path is an exact identity (He et al. 2016, "Identity mappings in deep residual
+networks"): with the block's last convolution zeroed, the block returns its input unchanged.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+BLOCK_VARIANTS = ("plain", "bn", "rc", "bn_rc")
+LEAKY_SLOPE = 0.01  # F.leaky_relu's default, which the course uses
+
+
+def _conv_unit(channels: int, batch_norm: bool, bias: bool) -> list[nn.Module]:
+    """conv3x3 (padding 1) [-> BatchNorm] -> LeakyReLU."""
+    layers: list[nn.Module] = [nn.Conv2d(channels, channels, kernel_size=3, padding=1, bias=bias)]
+    if batch_norm:
+        layers.append(nn.BatchNorm2d(channels))
+    layers.append(nn.LeakyReLU(LEAKY_SLOPE))
+    return layers
+
+
+class ProcessingBlock(nn.Module):
+    """Two 3x3 convolutions that keep the shape, each followed by [BatchNorm and] LeakyReLU."""
+
+    def __init__(self, channels: int, batch_norm: bool, residual: bool):
+        super().__init__()
+        self.residual = residual
+        self.layers = nn.Sequential(
+            *_conv_unit(channels, batch_norm, bias=False), *_conv_unit(channels, batch_norm, bias=False)
+        )
+
+    @property
+    def last_conv(self) -> nn.Conv2d:
+        return [m for m in self.layers if isinstance(m, nn.Conv2d)][-1]
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.layers(x)
+        return x + out if self.residual else out
+
+
+class ReductionBlock(nn.Module):
+    """conv -> LeakyReLU -> 2x2 average pooling -> conv -> LeakyReLU (BatchNorm after each conv if asked)."""
+
+    def __init__(self, channels: int, batch_norm: bool):
+        super().__init__()
+        self.layers = nn.Sequential(
+            *_conv_unit(channels, batch_norm, bias=True),
+            nn.AvgPool2d(2),
+            *_conv_unit(channels, batch_norm, bias=True),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.layers(x)
+
+
+class VGG(nn.Module):
+    def __init__(
+        self,
+        in_shape: tuple[int, int, int],
+        num_classes: int,
+        num_filters: int = 32,
+        num_stages: int = 3,
+        blocks_per_stage: int = 0,
+        block: str = "plain",
+    ):
+        super().__init__()
+        if block not in BLOCK_VARIANTS:
+            raise ValueError(f"config key model.block: unknown variant {block!r}; expected one of {', '.join(BLOCK_VARIANTS)}")
+        channels, height, width = in_shape
+        if min(height, width) < 2**num_stages:
+            raise ValueError(
+                f"config key model.num_stages: {num_stages} stages halve {height}x{width} images below one pixel; "
+                f"expected at most {min(height, width).bit_length() - 1}"
+            )
+        batch_norm = block in ("bn", "bn_rc")
+        residual = block in ("rc", "bn_rc")
+        self.entry = nn.Sequential(
+            nn.Conv2d(channels, num_filters, kernel_size=3, padding=1, bias=False),
+            nn.BatchNorm2d(num_filters),
+            nn.LeakyReLU(LEAKY_SLOPE),
+        )
+        stages = []
+        for _ in range(num_stages):
+            blocks = [ProcessingBlock(num_filters, batch_norm, residual) for _ in range(blocks_per_stage)]
+            stages.append(nn.Sequential(*blocks, ReductionBlock(num_filters, batch_norm)))
+        self.stages = nn.Sequential(*stages)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        self.classifier = nn.Linear(num_filters, num_classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.classifier(self.flatten(self.pool(self.stages(self.entry(x)))))
