@@ -16,7 +16,7 @@ os.environ.update(
     PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 )
 
-from gridscape.config import grid_cells, load_schema, validate as check_study
+from gridscape.config import experiment_cells, grid_cells, is_experiment_study, load_schema, validate as check_study
 from gridscape.search import plan_packs
 from gridscape.landscape.grid import Grid as _LandscapeGrid, effective_chunks as _landscape_chunks
 from gridscape.data.registry import DATASETS
@@ -31,7 +31,11 @@ validate(config, schema=SCHEMA)
 STUDY = config["study"]
 DATASET = DATASETS[config["dataset"]["name"]]
 DATA_DIR = f"{config['dataset']['root']}/{DATASET.name}"
-CELLS = {cell.name: cell for cell in grid_cells(config)}
+# A study is either a grid search (then a final model and its landscape) or a list of named
+# experiments; the other kind's rules have no jobs.
+EXPERIMENT_STUDY = is_experiment_study(config)
+EXPERIMENTS = {cell.name: cell for cell in experiment_cells(config)}
+CELLS = {} if EXPERIMENT_STUDY else {cell.name: cell for cell in grid_cells(config)}
 PACKS = {
     pack.name: pack
     for pack in plan_packs(config, list(CELLS.values()), config["search"]["fuse"])
@@ -46,6 +50,7 @@ wildcard_constraints:
     study=STUDY,
     cell="|".join(re.escape(name) for name in CELLS),
     pack="|".join(re.escape(name) for name in PACKS),
+    experiment="|".join(re.escape(name) for name in EXPERIMENTS),
 
 
 def training_config(base=config):
@@ -88,7 +93,30 @@ def is_gpu_job():
     return 0
 
 
+def experiment_config(wildcards):
+    """Everything that changes an experiment's results: retrain it when any of this changes."""
+    run_config = EXPERIMENTS[wildcards.experiment].apply(config)
+    return {**training_config(run_config), "experiments": {"test_epoch": config["experiments"]["test_epoch"]}}
+
+
+def experiment_of(wildcards):
+    return EXPERIMENTS[wildcards.experiment]
+
+
 def study_targets():
+    return experiment_study_targets() if EXPERIMENT_STUDY else grid_study_targets()
+
+
+def experiment_study_targets():
+    prefix = f"results/{STUDY}"
+    figures = ["gallery", "class_counts", "augmentation", "experiments_curves", "gradient_flow_overlay"]
+    figures += [f"gradient_flow/{name}" for name in EXPERIMENTS]
+    targets = [f"{prefix}/experiments/results.csv", f"{prefix}/report/report.tex", f"{prefix}/report/report.pdf"]
+    targets += [f"{prefix}/experiments/{name}/model.safetensors" for name in EXPERIMENTS]
+    return targets + [f"{prefix}/figures/{name}.{ext}" for name in figures for ext in ("png", "pdf")]
+
+
+def grid_study_targets():
     prefix = f"results/{STUDY}"
     figures = [
         "gallery",

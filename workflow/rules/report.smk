@@ -26,7 +26,15 @@ REPORT_LANDSCAPE_FIGURES = [
     "landscape_line",
     "landscape_interpolation",
 ]
-REPORT_WITH_LANDSCAPE = bool(config.get("landscape", {}).get("enabled", False))
+REPORT_WITH_LANDSCAPE = not EXPERIMENT_STUDY and bool(config["landscape"]["enabled"])
+REPORT_EXPERIMENT_FIGURES = [
+    "gallery",
+    "class_counts",
+    "augmentation",
+    "experiments_curves",
+    "gradient_flow_overlay",
+    *(f"gradient_flow/{name}" for name in EXPERIMENTS),
+]
 
 
 report: "../report/workflow.rst"
@@ -35,7 +43,11 @@ report: "../report/workflow.rst"
 # The figures the report includes, and the landscape's result files when the study has one.
 REPORT_FIGURE_FILES = expand(
     "results/{{study}}/figures/{name}.pdf",
-    name=REPORT_FIGURES + (REPORT_LANDSCAPE_FIGURES if REPORT_WITH_LANDSCAPE else []),
+    name=(
+        REPORT_EXPERIMENT_FIGURES
+        if EXPERIMENT_STUDY
+        else REPORT_FIGURES + (REPORT_LANDSCAPE_FIGURES if REPORT_WITH_LANDSCAPE else [])
+    ),
 )
 REPORT_LANDSCAPE_INPUTS = (
     {
@@ -73,19 +85,35 @@ rule model_summary:
         "../scripts/report_model_summary.py"
 
 
+# The result files each kind of study's report reads.
+if EXPERIMENT_STUDY:
+    REPORT_INPUTS = {
+        "results": "results/{study}/experiments/results.csv",
+        "histories": rules.experiment_results.input.histories,
+        "gradient_flows": expand(
+            "results/{{study}}/experiments/{experiment}/gradient_flow.csv",
+            experiment=list(EXPERIMENTS),
+        ),
+    }
+else:
+    REPORT_INPUTS = {
+        **REPORT_LANDSCAPE_INPUTS,
+        "split": "results/{study}/data/split.csv",
+        "grid": "results/{study}/search/grid.csv",
+        "best": "results/{study}/search/best.json",
+        "metrics": "results/{study}/final/metrics.json",
+        "history": "results/{study}/final/history.csv",
+        "model_summary": rules.model_summary.output.csv,
+        "forward_check": rules.model_summary.output.check,
+    }
+
+
 rule render_report:
     input:
-        **REPORT_LANDSCAPE_INPUTS,
-        split="results/{study}/data/split.csv",
+        **REPORT_INPUTS,
         counts="results/{study}/data/class_counts.csv",
-        grid="results/{study}/search/grid.csv",
-        best="results/{study}/search/best.json",
-        metrics="results/{study}/final/metrics.json",
-        history="results/{study}/final/history.csv",
-        model_summary=rules.model_summary.output.csv,
-        forward_check=rules.model_summary.output.check,
         figures=REPORT_FIGURE_FILES,
-        main_template=f"{REPORT_DIR}/report.tex.j2",
+        main_template=f"{REPORT_DIR}/{'experiments_report' if EXPERIMENT_STUDY else 'report'}.tex.j2",
         templates=REPORT_TEMPLATES,
     output:
         tex="results/{study}/report/report.tex",
@@ -100,6 +128,7 @@ rule render_report:
         snakemake_version=_REPORT_SNAKEMAKE_VERSION,
         benchmarks=lambda wildcards: f"results/{wildcards.study}/benchmarks",
         figures_dir=lambda wildcards: f"results/{wildcards.study}/figures",
+        experiments=list(EXPERIMENTS),
     conda:
         CONDA_ENV
     script:

@@ -1,35 +1,52 @@
-"""Render the report's LaTeX from the result files."""
+"""Render the report's LaTeX from the result files (a grid-search or an experiments study)."""
 
 from pathlib import Path
 
 from gridscape.logs import log_to_file
 from gridscape.report.context import ReportInputs
-from gridscape.report.steps import run_render
+from gridscape.report.experiments_context import ExperimentReportInputs
+from gridscape.report.steps import run_render, run_render_experiments
 
 log = log_to_file(snakemake.log[0])
 inputs = snakemake.input
-landscape = {
-    key: Path(inputs[key]) if key in inputs.keys() else None
-    for key in ("directions", "diagnostics", "surface", "line", "interpolation")
-}
-run_render(
-    ReportInputs(
-        config=snakemake.params.config,
-        split=Path(inputs.split),
-        counts=Path(inputs.counts),
-        grid=Path(inputs.grid),
-        best=Path(inputs.best),
-        metrics=Path(inputs.metrics),
-        history=Path(inputs.history),
-        model_summary=Path(inputs.model_summary),
-        forward_check=Path(inputs.forward_check),
-        report_dir=Path(snakemake.output.tex).parent,
-        figures_dir=Path(snakemake.params.figures_dir),
-        benchmarks=Path(snakemake.params.benchmarks),
-        repo=Path(snakemake.params.repo),
-        landscape=landscape,
-        snakemake_version=snakemake.params.snakemake_version,
-    ),
-    snakemake.params.template_dir,
-    snakemake.output.tex,
+params = snakemake.params
+common = dict(
+    config=params.config,
+    counts=Path(inputs.counts),
+    report_dir=Path(snakemake.output.tex).parent,
+    figures_dir=Path(params.figures_dir),
+    benchmarks=Path(params.benchmarks),
+    repo=Path(params.repo),
+    snakemake_version=params.snakemake_version,
 )
+if params.experiments:
+    run_render_experiments(
+        ExperimentReportInputs(
+            **common,
+            results=Path(inputs.results),
+            histories=dict(zip(params.experiments, map(Path, inputs.histories))),
+            gradient_flows=dict(zip(params.experiments, map(Path, inputs.gradient_flows))),
+        ),
+        params.template_dir,
+        snakemake.output.tex,
+    )
+else:
+    landscape = {
+        key: Path(inputs[key]) if key in inputs.keys() else None
+        for key in ("directions", "diagnostics", "surface", "line", "interpolation")
+    }
+    run_render(
+        ReportInputs(
+            **common,
+            split=Path(inputs.split),
+            grid=Path(inputs.grid),
+            best=Path(inputs.best),
+            metrics=Path(inputs.metrics),
+            history=Path(inputs.history),
+            model_summary=Path(inputs.model_summary),
+            forward_check=Path(inputs.forward_check),
+            landscape=landscape,
+        ),
+        params.template_dir,
+        snakemake.output.tex,
+    )

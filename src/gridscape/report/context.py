@@ -50,6 +50,7 @@ LANDSCAPE_FIGURES = (
 STUDY_FIGURES = ("gallery", "class_counts", "grid_val_loss", "grid_val_acc", "curves_grid", "curves_final", "augmentation")
 ALL_FIGURES = (*STUDY_FIGURES, *LANDSCAPE_FIGURES)
 MAX_CLASS_ROWS = 20
+MODEL_TITLES = {"lenet5": "LeNet-5", "vgg": "VGG"}
 DATASET_TITLES = {
     "cifar10": "CIFAR-10",
     "cifar100": "CIFAR-100",
@@ -63,8 +64,8 @@ DATASET_ORIGINS = {
     "mnist": "the official IDX files, downloaded and checked against their published md5 sums",
     "fashion_mnist": "the official IDX files, downloaded and checked against their published md5 sums",
     "digits": (
-        "the copy bundled with the library (no download): small greyscale scans, upsampled to "
-        "the input size LeNet-5 expects and cut by a fixed stratified split into training and test images"
+        "the copy bundled with the library (no download): small greyscale scans, upsampled from 8 by 8 to "
+        "32 by 32 pixels and cut by a fixed stratified split into training and test images"
     ),
 }
 
@@ -387,6 +388,7 @@ def network_context(config: Mapping, layers: pd.DataFrame, forward: Mapping) -> 
         "n_pool": sum("Pool" in t for t in types),
         "activation_type": next((r["type"] for r in rows if r["description"].endswith("activation")), ""),
         "model": get_key(config, "model.name", "lenet5"),
+        "title": MODEL_TITLES.get(get_key(config, "model.name", "lenet5"), get_key(config, "model.name", "lenet5")),
         "activation": get_key(config, "model.activation", "relu"),
         "layers": rows,
         "total": total,

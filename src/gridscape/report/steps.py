@@ -14,12 +14,14 @@ from gridscape.models import build_model
 
 from .compile import compile_pdf
 from .context import ReportInputs, build_context
+from .experiments_context import ExperimentReportInputs, build_experiments_context
 from .latex import render
 from .model_summary import forward_check
 
 log = logging.getLogger(__name__)
 
 MAIN_TEMPLATE = "report.tex.j2"
+EXPERIMENTS_TEMPLATE = "experiments_report.tex.j2"
 
 
 def final_model_config(config: Mapping, best: Mapping | None) -> dict:
@@ -52,6 +54,15 @@ def run_render(inputs: ReportInputs, template_dir: str | Path, tex_path: str | P
     """Render the report's LaTeX from the result files."""
     context = build_context(inputs)
     text = render(template_dir, MAIN_TEMPLATE, context)
+    io.write_text(tex_path, text)
+    log.info("wrote %s (%d characters)", tex_path, len(text))
+    return context
+
+
+def run_render_experiments(inputs: ExperimentReportInputs, template_dir: str | Path, tex_path: str | Path) -> dict:
+    """Render the LaTeX report of a study of named experiments."""
+    context = build_experiments_context(inputs)
+    text = render(template_dir, EXPERIMENTS_TEMPLATE, context)
     io.write_text(tex_path, text)
     log.info("wrote %s (%d characters)", tex_path, len(text))
     return context

@@ -1,0 +1,108 @@
+"""Named experiments: one training run each, its gradient flow and its test, and the results table.
+
+A study that lists ``experiments.runs`` compares a few hand-picked settings (VGG_08 against
+VGG_38 with and without BatchNorm and residual connections, in the MLP coursework) instead of
+searching a grid. Each experiment trains on the train split, is validated every epoch, and the
+model of the epoch that ``experiments.test_epoch`` names is tested once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+import torch
+
+from . import io
+from .config import Cell, format_value
+from .device import resolve_device
+from .models import count_parameters
+from .study import load_dataset, read_split, to_tensors, train_on_split
+from .train import evaluate
+
+METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
+RESULT_COLUMNS = (
+    "experiment", "label", "lr", "parameters", "status", "epochs_run", "test_epoch",
+    *METRICS, "test_loss", "test_acc", *(f"last_{m}" for m in METRICS), "seconds", "device",
+)
+
+
+def tested_epoch(history: Sequence[Mapping[str, Any]], best_epoch: int | None, rule: str) -> int:
+    """The epoch whose model is tested: the best by validation accuracy, or the last one."""
+    if rule == "best_val_acc" and best_epoch is not None:
+        return best_epoch
+    return len(history)
+
+
+def run_experiment(
+    config: Mapping, experiment: Cell, data_path: str, split_path: str,
+    history_path: str, gradient_flow_path: str, model_path: str, metrics_path: str,
+) -> dict:
+    """Train, record and test one experiment; write its four files. Returns its metrics."""
+    run_config = experiment.apply(config)
+    rule = run_config["experiments"]["test_epoch"]
+    data = load_dataset(data_path, run_config["dataset"]["name"])
+    trained = train_on_split(
+        run_config, data, read_split(split_path), ["train"], "val",
+        record_gradients=True, keep_best=rule == "best_val_acc",
+    )
+    history = trained.result.history
+    epoch = tested_epoch(history, trained.result.best_epoch, rule)
+    model = trained.model
+    if epoch != len(history):
+        model.load_state_dict(trained.result.best_state)
+    device = resolve_device(run_config["device"])
+    test = to_tensors(data, "test", None, device, run_config["train"])
+    test_loss, test_acc = evaluate(model, test, int(run_config["train"]["eval_batch_size"]))
+    chosen, last = history[epoch - 1], history[-1]
+    metrics = {
+        "experiment": experiment.name,
+        "label": experiment.label,
+        "settings": {key: value for key, value in experiment.params.items()},
+        "lr": run_config["optimizer"]["lr"],
+        "parameters": count_parameters(model),
+        "status": trained.result.status,
+        "epochs_run": len(history),
+        "test_epoch_rule": rule,
+        "test_epoch": epoch,
+        **{m: chosen[m] for m in METRICS},
+        "test_loss": test_loss,
+        "test_acc": test_acc,
+        **{f"last_{m}": last[m] for m in METRICS},
+        "seconds": trained.result.seconds,
+        "n_test": len(test),
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+    }
+    meta = {"experiment": experiment.name, "epoch": str(epoch), "settings": json.dumps(experiment.params)}
+    with io.atomic_paths([history_path, gradient_flow_path, model_path, metrics_path]) as (h, g, m, j):
+        io.write_csv(h, pd.DataFrame(history))
+        io.write_csv(g, trained.gradient_flow.frame())
+        io.write_safetensors(m, model.state_dict(), meta)
+        io.write_json(j, metrics)
+    return metrics
+
+
+def results_table(metrics: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """results.csv: one row per experiment, in the config's order."""
+    return pd.DataFrame([{column: row[column] for column in RESULT_COLUMNS} for row in metrics])
+
+
+def check_table_against_histories(table: pd.DataFrame, histories: Mapping[str, pd.DataFrame]) -> None:
+    """Each row's numbers are those of its history at the tested and the last epoch."""
+    for _, row in table.iterrows():
+        history = histories[row["experiment"]]
+        for prefix, epoch in (("", int(row["test_epoch"])), ("last_", len(history))):
+            for metric in METRICS:
+                expected, got = float(history[metric].iloc[epoch - 1]), float(row[prefix + metric])
+                if not (expected == got or (math.isnan(expected) and math.isnan(got))):
+                    raise ValueError(
+                        f"results of {row['experiment']}: {prefix}{metric} {got} differs from its history "
+                        f"({expected} at epoch {epoch})"
+                    )
+
+
+def settings_text(settings: Mapping[str, Any]) -> str:
+    return ", ".join(f"{key}={format_value(value)}" for key, value in settings.items()) or "the study's defaults"

@@ -1,0 +1,149 @@
+"""The template context of a study of named experiments (the MLP coursework's report).
+
+Every number comes from the result files: ``experiments/results.csv``, each experiment's
+``history.csv`` and ``gradient_flow.csv``, and ``data/class_counts.csv``. The diagnosis (which
+networks are stuck at the loss of a uniform guess, how many orders of magnitude the gradient
+loses from the output back to the input) is computed here; the templates put it into words.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import pandas as pd
+
+from gridscape.config import Cell
+
+from . import provenance
+from .context import config_yaml, data_context
+
+# A run is stuck when its last training loss is within this fraction of ln(classes) and its
+# accuracy below twice chance: it predicts (nearly) the uniform distribution, as the course's
+# VGG_38 does (4.605 = ln 100).
+STUCK_LOSS_TOLERANCE = 0.02
+BLOCK_NAMES = {"plain": "plain", "bn": "BatchNorm", "rc": "residual connections", "bn_rc": "BatchNorm and residual connections"}
+FIGURES = ("gallery", "class_counts", "augmentation", "experiments_curves", "gradient_flow_overlay")
+
+
+@dataclass
+class ExperimentReportInputs:
+    config: Mapping
+    counts: Path
+    results: Path
+    histories: Mapping[str, Path]  # by experiment name
+    gradient_flows: Mapping[str, Path]
+    report_dir: Path
+    figures_dir: Path
+    benchmarks: Path | None = None
+    repo: Path | None = None
+    snakemake_version: str | None = None
+
+
+def describe_model(model: Mapping) -> dict:
+    """Depth and variant of the experiment's network, for the table and the text."""
+    if model["name"] != "vgg":
+        return {"name": model["name"], "depth": None, "convs": None, "variant": "", "batch_norm": False, "residual": False}
+    convs = 1 + model["num_stages"] * (2 * model["blocks_per_stage"] + 2)
+    return {
+        "name": "VGG",
+        "depth": convs + 1,
+        "convs": convs,
+        "variant": BLOCK_NAMES[model["block"]],
+        "batch_norm": model["block"] in ("bn", "bn_rc"),
+        "residual": model["block"] in ("rc", "bn_rc"),
+    }
+
+
+def gradient_summary(flow: pd.DataFrame) -> dict:
+    """First and last weight tensor's mean |grad| at the last epoch, and the orders of magnitude between."""
+    last = flow[flow["epoch"] == flow["epoch"].max()].sort_values("order")
+    first_value, last_value = float(last["mean_abs_grad"].iloc[0]), float(last["mean_abs_grad"].iloc[-1])
+    orders = math.log10(last_value / first_value) if first_value > 0 and last_value > 0 else math.inf
+    return {
+        "epoch": int(last["epoch"].iloc[0]),
+        "tensors": len(last),
+        "first_layer": str(last["layer"].iloc[0]),
+        "first": first_value,
+        "last_layer": str(last["layer"].iloc[-1]),
+        "last": last_value,
+        "orders": orders,
+        "smallest": float(last["mean_abs_grad"].min()),
+    }
+
+
+def experiment_rows(config: Mapping, results: pd.DataFrame, flows: Mapping[str, pd.DataFrame], n_classes: int) -> list[dict]:
+    chance_loss = math.log(n_classes)
+    runs = {run["name"]: run for run in config["experiments"]["runs"]}
+    rows = []
+    for _, row in results.iterrows():
+        name = str(row["experiment"])
+        run_config = Cell(name, dict(runs[name]["set"])).apply(config)
+        stuck = (
+            abs(float(row["last_train_loss"]) - chance_loss) <= STUCK_LOSS_TOLERANCE * chance_loss
+            and float(row["last_train_acc"]) < 2.0 / n_classes
+        )
+        rows.append({
+            **{key: row[key] for key in row.index},
+            "name": name,
+            "label": str(row["label"]),
+            "model": describe_model(run_config["model"]),
+            "optimizer": run_config["optimizer"]["name"],
+            "stuck": stuck,
+            "gradient": gradient_summary(flows[name]),
+            "figure": "",
+        })
+    return rows
+
+
+def figure_paths(inputs: ExperimentReportInputs, names: Sequence[str]) -> dict[str, str]:
+    """Figure name -> its PDF relative to the report folder ('' when it does not exist)."""
+    out = {}
+    for name in [*FIGURES, *(f"gradient_flow/{n}" for n in names)]:
+        pdf = Path(inputs.figures_dir) / f"{name}.pdf"
+        out[name] = Path(os.path.relpath(pdf, Path(inputs.report_dir))).as_posix() if pdf.exists() else ""
+    return out
+
+
+def build_experiments_context(inputs: ExperimentReportInputs) -> dict:
+    config = inputs.config
+    counts = pd.read_csv(inputs.counts, dtype={"class": str})
+    results = pd.read_csv(inputs.results)
+    flows = {name: pd.read_csv(path) for name, path in inputs.gradient_flows.items()}
+    data = data_context(config, counts, {})
+    rows = experiment_rows(config, results, flows, data["n_classes"])
+    figures = figure_paths(inputs, [r["name"] for r in rows])
+    for row in rows:
+        row["figure"] = figures[f"gradient_flow/{row['name']}"]
+    stuck = [r for r in rows if r["stuck"]]
+    learning = [r for r in rows if not r["stuck"]]
+    best = max(learning or rows, key=lambda r: float(r["test_acc"]))
+    first = results.iloc[0]
+    return {
+        "study": config["study"],
+        "title": config.get("title") or config["study"],
+        "config": config,
+        "config_yaml": config_yaml(config),
+        "data": data,
+        "experiments": rows,
+        "stuck": stuck,
+        "learning": learning,
+        "best": best,
+        "chance_loss": math.log(data["n_classes"]),
+        "chance_acc": 1.0 / data["n_classes"],
+        "test_epoch_rule": config["experiments"]["test_epoch"],
+        "epochs": int(config["train"]["epochs"]),
+        "train": config["train"],
+        "optimizer": config["optimizer"],
+        "augmentation": list(config["train"]["augmentation"]),
+        "figures": figures,
+        "provenance": provenance.provenance(
+            config, inputs.repo or Path.cwd(), {"device": str(first["device"])},
+            inputs.benchmarks or Path(inputs.report_dir).parent / "benchmarks",
+            snakemake_version=inputs.snakemake_version,
+        ),
+    }
+

@@ -1,0 +1,17 @@
+"""Train one named experiment; write its history, gradient flow, tested model and metrics."""
+
+from gridscape.experiments import run_experiment
+from gridscape.jobs import start_workflow_job
+
+log = start_workflow_job(snakemake)
+metrics = run_experiment(
+    snakemake.params.config,
+    snakemake.params.experiment,
+    snakemake.input.data,
+    snakemake.input.split,
+    snakemake.output.history,
+    snakemake.output.gradient_flow,
+    snakemake.output.model,
+    snakemake.output.metrics,
+)
+log.info("experiment done: %s", metrics)
