@@ -29,7 +29,7 @@ RESULT_COLUMNS = (
 )
 
 
-def tested_epoch(history: Sequence[Mapping[str, Any]], best_epoch: int | None, rule: str) -> int:
+def chosen_epoch(history: Sequence[Mapping[str, Any]], best_epoch: int | None, rule: str) -> int:
     """The epoch whose model is tested: the best by validation accuracy, or the last one."""
     if rule == "best_val_acc" and best_epoch is not None:
         return best_epoch
@@ -49,7 +49,7 @@ def run_experiment(
         record_gradients=True, keep_best=rule == "best_val_acc",
     )
     history = trained.result.history
-    epoch = tested_epoch(history, trained.result.best_epoch, rule)
+    epoch = chosen_epoch(history, trained.result.best_epoch, rule)
     model = trained.model
     if epoch != len(history):
         model.load_state_dict(trained.result.best_state)

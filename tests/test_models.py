@@ -1,0 +1,72 @@
+"""The model registry: LeNet-5 and the MLP coursework's VGG family."""
+
+import pytest
+import torch
+
+from gridscape.models import build_model, count_parameters
+from gridscape.models.vgg import BLOCK_VARIANTS, ProcessingBlock
+
+CIFAR100 = (3, 32, 32)
+
+
+def vgg(blocks_per_stage, block="plain", in_shape=CIFAR100, num_classes=100, **options):
+    config = {"name": "vgg", "num_filters": 32, "num_stages": 3, "blocks_per_stage": blocks_per_stage, "block": block, **options}
+    return build_model(config, in_shape, num_classes)
+
+
+@pytest.mark.parametrize(
+    "blocks, block, expected",
+    [
+        # the course's counts: VGG_08 about 60K, VGG_38 336K, with BatchNorm 339K
+        (0, "plain", 59_716),
+        (5, "plain", 336_196),
+        (5, "rc", 336_196),
+        (5, "bn", 338_500),
+        (5, "bn_rc", 338_500),
+    ],
+)
+def test_vgg_parameter_counts_match_the_course(blocks, block, expected):
+    assert count_parameters(vgg(blocks, block)) == expected
+
+
+@pytest.mark.parametrize("block", BLOCK_VARIANTS)
+@pytest.mark.parametrize("in_shape, num_classes", [(CIFAR100, 100), ((1, 28, 28), 10), ((1, 32, 32), 10)])
+def test_every_vgg_variant_maps_images_to_class_scores(block, in_shape, num_classes):
+    model = vgg(2, block, in_shape, num_classes, num_filters=8)
+    out = model(torch.randn(4, *in_shape))
+    assert out.shape == (4, num_classes)
+    assert torch.isfinite(out).all()
+    convs = sum(isinstance(m, torch.nn.Conv2d) for m in model.modules())
+    assert convs == 1 + 3 * (2 * 2 + 2)
+    norms = sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    assert norms == (1 + 3 * (2 * 2 + 2) if "bn" in block else 1)  # the entry block always has one
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+@pytest.mark.parametrize("training", [True, False])
+def test_residual_block_with_zero_residual_weights_is_the_identity(batch_norm, training):
+    torch.manual_seed(0)
+    block = ProcessingBlock(8, batch_norm=batch_norm, residual=True).train(training)
+    with torch.no_grad():
+        block.last_conv.weight.zero_()
+    x = torch.randn(3, 8, 6, 6)
+    assert torch.equal(block(x), x)
+    plain = ProcessingBlock(8, batch_norm=batch_norm, residual=False).train(training)
+    with torch.no_grad():
+        plain.last_conv.weight.zero_()
+    assert not torch.equal(plain(x), x)
+
+
+def test_vgg_rejects_what_it_cannot_build():
+    with pytest.raises(ValueError, match="model.block: unknown variant 'resnet'"):
+        vgg(1, "resnet")
+    with pytest.raises(ValueError, match="model.num_stages: 6 stages halve 32x32 images"):
+        vgg(0, num_stages=6)
+
+
+def test_registry_passes_each_model_only_its_own_options():
+    lenet = build_model({"name": "lenet5", "activation": "tanh", "num_filters": 32, "block": "bn"}, (3, 32, 32), 10)
+    assert count_parameters(lenet) == 62_006
+    assert any(isinstance(m, torch.nn.Tanh) for m in lenet.modules())
+    with pytest.raises(KeyError, match="model.name: unknown model 'resnet'"):
+        build_model({"name": "resnet"}, (3, 32, 32), 10)
