@@ -21,6 +21,18 @@ from gridscape.search import plan_packs
 from gridscape.landscape.grid import Grid as _LandscapeGrid, effective_chunks as _landscape_chunks
 from gridscape.data.registry import DATASETS
 from gridscape.gpus import visible_gpu_count
+from gridscape.runlock import claim_run
+
+# A run killed with SIGKILL leaves Snakemake's lock behind; the same command must still run.
+# Only the main process claims: job processes re-read this file while their run holds the lock.
+if workflow.is_main_process:
+    _stale_locks = claim_run(Path(".snakemake"))
+    if _stale_locks:
+        print(
+            "gridscape: no other run of this workflow is alive here, so the Snakemake lock left "
+            f"by a killed run is stale and was removed: {', '.join(map(str, _stale_locks))}",
+            file=sys.stderr,
+        )
 
 SCHEMA = str(Path(workflow.basedir) / "schemas" / "config.schema.yaml")
 

@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
-from gridscape.plots.style import FigureInfo, new_figure, save_figure, styled
+from gridscape.plots.style import FigureInfo, literal, new_figure, save_figure, styled
 
 PathList = Sequence[str | os.PathLike]
 
@@ -32,7 +32,7 @@ def _class_name(label: int, classes: Sequence[str]) -> str:
     index = int(label)
     if not 0 <= index < len(classes):
         raise IndexError(f"label {index} outside the {len(classes)} class names")
-    return str(classes[index])
+    return literal(classes[index])
 
 
 def _show_image(ax: Axes, image: np.ndarray, title: str, fontsize: float = 9.5) -> None:
@@ -145,7 +145,7 @@ def _horizontal_bars(ax: Axes, counts: pd.DataFrame, subsets: list[str]) -> None
         bars = ax.barh(positions + offset, counts[subset], height=height,
                        label=_legend_label(subset, counts[subset]))
         ax.bar_label(bars, fmt="{:,.0f}", padding=2, fontsize=7.5)
-    ax.set_yticks(positions, counts["class"].astype(str))
+    ax.set_yticks(positions, [literal(name) for name in counts["class"]])
     ax.invert_yaxis()  # first class on top, as in the table
     ax.set_xlabel("number of images")
     ax.set_xlim(0, counts[subsets].to_numpy().max() * 1.14)
@@ -163,7 +163,7 @@ def _vertical_bars(ax: Axes, counts: pd.DataFrame, subsets: list[str]) -> None:
         offset = (k - (len(subsets) - 1) / 2) * width
         ax.bar(positions + offset, counts[subset], width=width,
                label=_legend_label(subset, counts[subset]))
-    ax.set_xticks(positions, counts["class"].astype(str), rotation=90, fontsize=6.5)
+    ax.set_xticks(positions, [literal(name) for name in counts["class"]], rotation=90, fontsize=6.5)
     ax.set_ylabel("number of images")
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.set_xmargin(0.005)

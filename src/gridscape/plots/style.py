@@ -142,6 +142,12 @@ _SPLITS = {"train": "training", "val": "validation", "valid": "validation", "tes
 _QUANTITIES = {"acc": "accuracy", "loss": "loss"}
 
 
+def literal(text: object) -> str:
+    """Text from the data (class names) as matplotlib must show it: every '$' escaped, so that
+    a name such as '$\\input{x}$' prints as written instead of being parsed as mathtext."""
+    return str(text).replace("$", r"\$")
+
+
 def metric_label(metric: str) -> str:
     """'val_acc' -> 'validation accuracy'; unknown names are kept readable."""
     words = metric.split("_")
