@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup demo test lint dag benchmark clean-demo
+.PHONY: setup demo demo-vgg test lint dag benchmark clean-demo
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +16,15 @@ setup: $(BIN)/snakemake
 demo: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml
 
+demo-vgg: setup
+	$(BIN)/snakemake --cores $(CORES) --configfile config/demo-vgg.yaml
+
 test: setup
 	$(BIN)/python -m pytest
 
 lint: setup
 	$(BIN)/snakemake --lint --configfile config/demo.yaml
+	$(BIN)/snakemake --lint --configfile config/demo-vgg.yaml
 
 benchmark: setup
 	$(BIN)/python benchmarks/run.py
@@ -29,4 +33,4 @@ dag: setup
 	$(BIN)/snakemake --dag --configfile config/demo.yaml > results/dag.dot
 
 clean-demo:
-	rm -rf results/demo-digits
+	rm -rf results/demo-digits results/demo-vgg-digits
