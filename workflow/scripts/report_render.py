@@ -5,7 +5,7 @@ from pathlib import Path
 from gridscape.logs import log_to_file
 from gridscape.report.context import ReportInputs
 from gridscape.report.experiments_context import ExperimentReportInputs
-from gridscape.report.steps import run_render, run_render_experiments
+from gridscape.report.steps import run_render
 
 log = log_to_file(snakemake.log[0])
 inputs = snakemake.input
@@ -20,33 +20,23 @@ common = dict(
     snakemake_version=params.snakemake_version,
 )
 if params.experiments:
-    run_render_experiments(
-        ExperimentReportInputs(
-            **common,
-            results=Path(inputs.results),
-            histories=dict(zip(params.experiments, map(Path, inputs.histories))),
-            gradient_flows=dict(zip(params.experiments, map(Path, inputs.gradient_flows))),
-        ),
-        params.template_dir,
-        snakemake.output.tex,
+    report_inputs = ExperimentReportInputs(
+        **common,
+        results=Path(inputs.results),
+        histories=dict(zip(params.experiments, map(Path, inputs.histories))),
+        gradient_flows=dict(zip(params.experiments, map(Path, inputs.gradient_flows))),
     )
 else:
-    landscape = {
-        key: Path(inputs[key]) if key in inputs.keys() else None
-        for key in ("directions", "diagnostics", "surface", "line", "interpolation")
-    }
-    run_render(
-        ReportInputs(
-            **common,
-            split=Path(inputs.split),
-            grid=Path(inputs.grid),
-            best=Path(inputs.best),
-            metrics=Path(inputs.metrics),
-            history=Path(inputs.history),
-            model_summary=Path(inputs.model_summary),
-            forward_check=Path(inputs.forward_check),
-            landscape=landscape,
-        ),
-        params.template_dir,
-        snakemake.output.tex,
+    landscape_files = ("directions", "diagnostics", "surface", "line", "interpolation")
+    report_inputs = ReportInputs(
+        **common,
+        split=Path(inputs.split),
+        grid=Path(inputs.grid),
+        best=Path(inputs.best),
+        metrics=Path(inputs.metrics),
+        history=Path(inputs.history),
+        model_summary=Path(inputs.model_summary),
+        forward_check=Path(inputs.forward_check),
+        landscape={key: Path(inputs[key]) if key in inputs.keys() else None for key in landscape_files},
     )
+run_render(report_inputs, params.template_dir, snakemake.output.tex)

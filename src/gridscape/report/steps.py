@@ -50,19 +50,14 @@ def run_model_summary(
     return check
 
 
-def run_render(inputs: ReportInputs, template_dir: str | Path, tex_path: str | Path) -> dict:
-    """Render the report's LaTeX from the result files."""
-    context = build_context(inputs)
-    text = render(template_dir, MAIN_TEMPLATE, context)
-    io.write_text(tex_path, text)
-    log.info("wrote %s (%d characters)", tex_path, len(text))
-    return context
-
-
-def run_render_experiments(inputs: ExperimentReportInputs, template_dir: str | Path, tex_path: str | Path) -> dict:
-    """Render the LaTeX report of a study of named experiments."""
-    context = build_experiments_context(inputs)
-    text = render(template_dir, EXPERIMENTS_TEMPLATE, context)
+def run_render(inputs: ReportInputs | ExperimentReportInputs, template_dir: str | Path, tex_path: str | Path) -> dict:
+    """Render the report's LaTeX from the result files: the grid-search report, or the report
+    of a study of named experiments when ``inputs`` are an ``ExperimentReportInputs``."""
+    if isinstance(inputs, ExperimentReportInputs):
+        context, template = build_experiments_context(inputs), EXPERIMENTS_TEMPLATE
+    else:
+        context, template = build_context(inputs), MAIN_TEMPLATE
+    text = render(template_dir, template, context)
     io.write_text(tex_path, text)
     log.info("wrote %s (%d characters)", tex_path, len(text))
     return context
