@@ -89,7 +89,6 @@ rule model_summary:
 if EXPERIMENT_STUDY:
     REPORT_INPUTS = {
         "results": "results/{study}/experiments/results.csv",
-        "histories": rules.experiment_results.input.histories,
         "gradient_flows": expand(
             "results/{{study}}/experiments/{experiment}/gradient_flow.csv",
             experiment=list(EXPERIMENTS),

@@ -23,7 +23,6 @@ if params.experiments:
     report_inputs = ExperimentReportInputs(
         **common,
         results=Path(inputs.results),
-        histories=dict(zip(params.experiments, map(Path, inputs.histories))),
         gradient_flows=dict(zip(params.experiments, map(Path, inputs.gradient_flows))),
     )
 else:

@@ -1,7 +1,8 @@
 """The template context of a study of named experiments (the MLP coursework's report).
 
-Every number comes from the result files: ``experiments/results.csv``, each experiment's
-``history.csv`` and ``gradient_flow.csv``, and ``data/class_counts.csv``. The diagnosis (which
+Every number comes from the result files: ``experiments/results.csv`` (checked against the
+histories when it was written), each experiment's ``gradient_flow.csv`` and
+``data/class_counts.csv``. The diagnosis (which
 networks are stuck at the loss of a uniform guess, how many orders of magnitude the gradient
 loses from the output back to the input) is computed here; the templates put it into words.
 """
@@ -34,8 +35,7 @@ class ExperimentReportInputs:
     config: Mapping
     counts: Path
     results: Path
-    histories: Mapping[str, Path]  # by experiment name
-    gradient_flows: Mapping[str, Path]
+    gradient_flows: Mapping[str, Path]  # by experiment name
     report_dir: Path
     figures_dir: Path
     benchmarks: Path | None = None
