@@ -187,3 +187,19 @@ def test_only_sgd_at_a_constant_rate_on_lenet_is_fused_or_shares_epochs():
     assert [len(p.cells) for p in plan_packs(adam, grid_cells(adam), fuse=True)] == [2, 2]
     vgg = validate(study(model={"name": "vgg"}, search={"axes": axes}))
     assert [len(p.cells) for p in plan_packs(vgg, grid_cells(vgg), fuse=True)] == [2, 2]
+
+
+def test_report_calls_a_run_stuck_only_at_the_loss_of_a_uniform_guess():
+    from gridscape.report.experiments_context import experiment_rows, gradient_summary
+
+    config = validate(study(model={"name": "vgg"}, experiments={"runs": [{"name": "deep"}, {"name": "ok"}]}))
+    flow = pd.DataFrame({"epoch": [1, 1, 1], "order": [0, 1, 2], "layer": ["a", "b", "c"],
+                         "mean_abs_grad": [1e-15, 1e-9, 1e-3]})
+    results = pd.DataFrame({"experiment": ["deep", "ok"], "label": ["deep", "ok"],
+                            "last_train_loss": [math.log(100) + 0.001, 2.0], "last_train_acc": [0.011, 0.4]})
+    rows = experiment_rows(config, results, {"deep": flow, "ok": flow}, n_classes=100)
+    assert [r["stuck"] for r in rows] == [True, False]
+    assert rows[0]["model"]["depth"] == 8 and rows[0]["model"]["variant"] == "plain"
+    summary = gradient_summary(flow)
+    assert summary["orders"] == pytest.approx(12.0)
+    assert (summary["first_layer"], summary["last_layer"]) == ("a", "c")
