@@ -23,8 +23,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/snakemake --lint --configfile config/demo.yaml
-	$(BIN)/snakemake --lint --configfile config/demo-vgg.yaml
+	for study in config/*.yaml; do $(BIN)/snakemake --lint --configfile $$study || exit 1; done
 
 benchmark: setup
 	$(BIN)/python benchmarks/run.py

@@ -9,7 +9,8 @@ if DATASET.archives:
             f"{DATA_DIR}/logs/download.log",
         params:
             dataset=DATASET.name,
-            root=DATA_DIR,
+            # the archives' folder, from the outputs (not a second hard-coded path)
+            root=lambda wildcards, output: os.path.dirname(output[0]),
             mirror=config["dataset"]["mirror"],
             checksums=config["dataset"]["checksums"],
         retries: 2
