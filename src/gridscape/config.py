@@ -165,8 +165,8 @@ def _check_option(effective: Mapping[str, Any], key: str, where: str) -> None:
         )
 
 
-def check_setting(config: Mapping, validator: jsonschema.Draft202012Validator, key: str, value: Any, where: str) -> None:
-    """``value`` is valid for the existing single-valued ``key`` of ``config``."""
+def check_key(config: Mapping, key: str, where: str) -> None:
+    """``key`` names an existing single-valued key of ``config``."""
     try:
         current = get_key(config, key)
     except KeyError:
@@ -176,6 +176,10 @@ def check_setting(config: Mapping, validator: jsonschema.Draft202012Validator, k
         ) from None
     if isinstance(current, (dict, list)):
         raise ConfigError(f"config key {where}: '{key}' holds a {type(current).__name__}; expected a key with a single value")
+
+
+def check_value(config: Mapping, validator: jsonschema.Draft202012Validator, key: str, value: Any, where: str) -> None:
+    """``value`` is valid for the (existing) ``key`` of ``config``."""
     trial = copy.deepcopy(dict(config))
     set_key(trial, key, value)
     problems = list(validator.iter_errors(trial))
@@ -196,9 +200,9 @@ def check_axes(config: Mapping, schema: Mapping) -> None:
         raise ConfigError(f"config key search.axes: the same key appears twice ({keys}); expected distinct keys")
     validator = jsonschema.Draft202012Validator(schema)
     for index, axis in enumerate(axes):
-        check_setting(config, validator, axis["key"], axis["values"][0], f"search.axes[{index}].key")
+        check_key(config, axis["key"], f"search.axes[{index}].key")
         for position, value in enumerate(axis["values"]):
-            check_setting(config, validator, axis["key"], value, f"search.axes[{index}].values[{position}]")
+            check_value(config, validator, axis["key"], value, f"search.axes[{index}].values[{position}]")
 
 
 def check_experiments(config: Mapping, schema: Mapping) -> None:
@@ -211,7 +215,9 @@ def check_experiments(config: Mapping, schema: Mapping) -> None:
     validator = jsonschema.Draft202012Validator(schema)
     for index, run in enumerate(runs):
         for key, value in run["set"].items():
-            check_setting(config, validator, key, value, f"experiments.runs[{index}].set.{key}")
+            where = f"experiments.runs[{index}].set.{key}"
+            check_key(config, key, where)
+            check_value(config, validator, key, value, where)
     overlay = config["figures"]["gradient_flow_overlay"]
     unknown = [name for name in overlay if name not in names]
     if unknown:
