@@ -593,7 +593,7 @@ def test_a_non_square_grid_point_equals_an_independent_evaluation(study):
              for k in state}
     model.load_state_dict(moved)
     images = to_tensors(data, "train", training_indices(pd.read_csv(p["split"]), final_subsets("train+val")),
-                        torch.device("cpu"), True)
+                        torch.device("cpu"), study["config"]["train"])
     expected = evaluate(model, images, 16)[0]
 
     stored = float(npz["loss"][j, i])
@@ -641,7 +641,7 @@ def test_steps_subset_line_and_interpolation(study):
     # t = 0 is θ0's own loss on the same images
     final = best_config(study["config"], study["best"])
     theta0 = load_model(final, data, p["init"], torch.device("cpu"))
-    images = to_tensors(data, "train", again.indices, torch.device("cpu"), True)
+    images = to_tensors(data, "train", again.indices, torch.device("cpu"), study["config"]["train"])
     assert path.loc[path["t"] == 0.0, "loss"].item() == evaluate(theta0, images, 16)[0]
 
 

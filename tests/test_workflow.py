@@ -115,7 +115,7 @@ def test_each_cell_history_ends_in_its_grid_row(study):
     for _, row in grid.iterrows():
         cell = study / "search" / "cells" / f"optimizer.lr~{row['optimizer.lr']!r}_optimizer.momentum~{row['optimizer.momentum']!r}"
         history = pd.read_csv(cell / "history.csv")
-        assert list(history.columns) == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds"]
+        assert list(history.columns) == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]
         expected_epochs = [1, 2] if row["status"] == "ok" else list(range(1, len(history) + 1))
         assert history["epoch"].tolist() == expected_epochs
         assert row["val_acc"] == history["val_acc"].iloc[-1]
@@ -132,7 +132,7 @@ def test_final_model_and_metrics_agree(study):
 
     metrics = json.loads((study / "final" / "metrics.json").read_text())
     history = pd.read_csv(study / "final" / "history.csv")
-    assert list(history.columns) == ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"]
+    assert list(history.columns) == ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds"]
     assert metrics["test_loss"] == pytest.approx(history["test_loss"].iloc[-1], rel=1e-6)
     assert metrics["test_acc"] == pytest.approx(history["test_acc"].iloc[-1])
     assert metrics["n_test"] == 20
