@@ -72,6 +72,7 @@ def test_cosine_schedule_anneals_from_lr_to_min_lr_and_adam_trains():
     config = validate(study(
         model=VGG, optimizer={"name": "adam", "lr": 0.01, "schedule": "cosine", "min_lr": 0.001},
         train={"epochs": 4, "batch_size": 32, "channels_last": False},
+        search={"axes": [{"key": "train.seed", "values": [0]}]},
     ))
     seed_everything(0)
     model = build_model(config["model"], (1, 8, 8), 3)
@@ -145,7 +146,7 @@ def test_experiment_writes_its_files_and_tests_the_best_epoch(tmp_path):
         (study(optimizer={"name": "adam", "momentum": 0.9}), "optimizer.momentum", "read only by optimizer.name sgd"),
         (study(optimizer={"name": "adam"}, search={"axes": [{"key": "optimizer.momentum", "values": [0.1, 0.5]}]}),
          "search.axes[0].key", "read only by optimizer.name sgd"),
-        (study(experiments={"runs": [{"name": "a"}]}, search={}), "search", "expected no 'search' section"),
+        (study(experiments={"runs": [{"name": "a"}]}, search={"fuse": False}), "search", "expected no 'search' section"),
         (study(experiments={"runs": [{"name": "a"}]}, landscape={"chunks": 2}), "landscape", "expected no 'landscape' section"),
         (study(experiments={"runs": [{"name": "a"}, {"name": "a"}]}), "experiments.runs", "used twice"),
         (study(experiments={"runs": [{"name": "../a"}]}), "experiments.runs[0].name", "becomes the folder"),
@@ -157,6 +158,12 @@ def test_experiment_writes_its_files_and_tests_the_best_epoch(tmp_path):
         (study(experiments={"runs": [{"name": "a"}]}, figures={"gradient_flow_overlay": ["b"]}), "figures.gradient_flow_overlay", "names no experiment"),
         (study(optimizer={"schedule": "step"}), "optimizer.schedule", "cosine"),
         (study(train={"augmentation": ["crop5"]}), "train.augmentation[0]", "crop4"),
+        (study(optimizer={"min_lr": 0.001}), "optimizer.min_lr", "read only by optimizer.schedule cosine"),
+        (study(optimizer={"schedule": "cosine", "min_lr": 0.05}), "optimizer.min_lr", "expected the cosine schedule to end below"),
+        (study(experiments={"test_epoch": "last"}), "experiments.test_epoch", "only a study of named experiments"),
+        (study(figures={"gradient_flow_overlay": ["a"]}), "figures.gradient_flow_overlay", "only a study of named experiments"),
+        (study(experiments={"runs": [{"name": "a", "label": "x"}, {"name": "x"}]}), "experiments.runs", "expected distinct labels"),
+        (study(dataset={"name": "mnist"}, model={"name": "vgg", "num_stages": 5}), "model.num_stages", "at most 4"),
     ],
 )
 def test_bad_experiment_config_names_the_key(config, key, expected):
@@ -192,14 +199,26 @@ def test_only_sgd_at_a_constant_rate_on_lenet_is_fused_or_shares_epochs():
 def test_report_calls_a_run_stuck_only_at_the_loss_of_a_uniform_guess():
     from gridscape.report.experiments_context import experiment_rows, gradient_summary
 
-    config = validate(study(model={"name": "vgg"}, experiments={"runs": [{"name": "deep"}, {"name": "ok"}]}))
+    config = validate(study(model={"name": "vgg"}, experiments={"runs": [{"name": "deep"}, {"name": "ok"}, {"name": "nan"}]}))
     flow = pd.DataFrame({"epoch": [1, 1, 1], "order": [0, 1, 2], "layer": ["a", "b", "c"],
                          "mean_abs_grad": [1e-15, 1e-9, 1e-3]})
-    results = pd.DataFrame({"experiment": ["deep", "ok"], "label": ["deep", "ok"],
-                            "last_train_loss": [math.log(100) + 0.001, 2.0], "last_train_acc": [0.011, 0.4]})
-    rows = experiment_rows(config, results, {"deep": flow, "ok": flow}, n_classes=100)
-    assert [r["stuck"] for r in rows] == [True, False]
+    results = pd.DataFrame({"experiment": ["deep", "ok", "nan"], "label": ["deep", "ok", "nan"], "lr": [0.1, 0.1, 0.1],
+                            "status": ["ok", "ok", "diverged"], "last_train_loss": [math.log(100) + 0.001, 2.0, math.nan],
+                            "last_train_acc": [0.011, 0.4, 0.01]})
+    rows = experiment_rows(config, results, {"deep": flow, "ok": flow, "nan": flow}, n_classes=100)
+    assert [(r["stuck"], r["learning"], r["diverged"]) for r in rows] == [(True, False, False), (False, True, False), (False, False, True)]
+    assert rows[0]["lr_trains_another"]  # "ok" learns at the same rate: the rate is not the cause
     assert rows[0]["model"]["depth"] == 8 and rows[0]["model"]["variant"] == "plain"
     summary = gradient_summary(flow)
     assert summary["orders"] == pytest.approx(12.0)
     assert (summary["first_layer"], summary["last_layer"]) == ("a", "c")
+
+
+@pytest.mark.parametrize("path", ["config/config.yaml", "config/demo.yaml", "config/mlp-cw2-cifar100.yaml", "config/demo-vgg.yaml"])
+def test_validate_accepts_its_own_output(path):
+    import yaml
+    from pathlib import Path
+
+    raw = yaml.safe_load((Path(__file__).resolve().parents[1] / path).read_text())
+    once = validate(raw)
+    assert validate(once) == once

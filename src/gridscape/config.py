@@ -25,6 +25,9 @@ MODEL_OPTIONS = {
     "vgg": ("num_filters", "num_stages", "blocks_per_stage", "block"),
 }
 OPTIMIZER_OPTIONS = {"sgd": ("momentum",), "adam": ()}
+SCHEDULE_OPTIONS = {"constant": (), "cosine": ("min_lr",)}
+# Keys only a study of named experiments reads.
+EXPERIMENT_ONLY_KEYS = ("experiments.test_epoch", "figures.gradient_flow_overlay")
 # Sections a study of named experiments does not use (it has no grid, final model or landscape).
 GRID_ONLY_SECTIONS = ("search", "final", "landscape")
 
@@ -76,7 +79,7 @@ def _fill_defaults(instance: Any, schema: Mapping) -> None:
 def validate(config: Mapping, schema: Mapping | None = None) -> dict:
     """Return a copy of ``config`` with defaults filled in, or raise ConfigError."""
     schema = load_schema() if schema is None else schema
-    check_unused_keys(config)
+    check_unused_keys(config, schema)
     checked = copy.deepcopy(dict(config))
     _fill_defaults(checked, schema)
     validator = jsonschema.Draft202012Validator(schema)
@@ -94,10 +97,35 @@ def validate(config: Mapping, schema: Mapping | None = None) -> dict:
         raise ConfigError("invalid study configuration:\n  " + "\n  ".join(lines))
     if checked["experiments"]["runs"]:
         check_experiments(checked, schema)
+        runs = [(f"experiments.runs[{i}] ({cell.name})", cell.apply(checked)) for i, cell in enumerate(experiment_cells(checked))]
     else:
         check_axes(checked, schema)
         check_landscape(checked["landscape"])
+        runs = [(f"search cell {cell.label}", cell.apply(checked)) for cell in grid_cells(checked)]
+    for where, run in runs:
+        check_run(run, where)
     return checked
+
+
+def check_run(config: Mapping, where: str) -> None:
+    """What only a whole run's settings show: a schedule that would raise the rate, a network
+    deeper than the images allow. ``where`` names the experiment or grid cell."""
+    optimizer = config["optimizer"]
+    if optimizer["schedule"] == "cosine" and optimizer["min_lr"] >= optimizer["lr"]:
+        raise ConfigError(
+            f"config key optimizer.min_lr: {optimizer['min_lr']} is not below the learning rate {optimizer['lr']} "
+            f"of {where}; expected the cosine schedule to end below where it starts"
+        )
+    from gridscape.data.registry import DATASETS
+
+    model = config["model"]
+    _, height, width = DATASETS[config["dataset"]["name"]].in_shape
+    if model["name"] == "vgg" and 2 ** model["num_stages"] > min(height, width):
+        raise ConfigError(
+            f"config key model.num_stages: {model['num_stages']} stages of {where} halve the "
+            f"{height}x{width} images of {config['dataset']['name']} below one pixel; expected at most "
+            f"{min(height, width).bit_length() - 1}"
+        )
 
 
 def get_key(config: Mapping, key: str) -> Any:
@@ -122,47 +150,77 @@ def _section(raw: Mapping, name: str) -> Mapping:
     return value if isinstance(value, Mapping) else {}
 
 
-def check_unused_keys(raw: Mapping) -> None:
-    """Keys that the chosen model, optimiser or kind of study would silently ignore.
+# Which choice reads which keys: (dotted key of the choice, {choice: keys it reads}).
+OPTION_OWNERS = {
+    "model": ("model.name", MODEL_OPTIONS),
+    "optimizer": ("optimizer.name", OPTIMIZER_OPTIONS),
+    "schedule": ("optimizer.schedule", SCHEDULE_OPTIONS),
+}
 
-    Runs on the config as written, before defaults are filled in, so that only the keys the
-    user set are judged.
+
+def check_unused_keys(raw: Mapping, schema: Mapping) -> None:
+    """Keys that the chosen model, optimiser, schedule or kind of study would silently ignore.
+
+    Runs on the config as written, before defaults are filled in. A key set to its default
+    value is never an error, so that a config with its defaults filled in passes again.
     """
+    defaults: dict = {}
+    _fill_defaults(defaults, schema)
     runs = [run for run in _section(raw, "experiments").get("runs") or [] if isinstance(run, Mapping)]
-    if runs:
-        for section in GRID_ONLY_SECTIONS:
-            if section in raw:
+    for section in GRID_ONLY_SECTIONS if runs else ():
+        written = copy.deepcopy(dict(_section(raw, section)))
+        _fill_defaults(written, schema["properties"][section])
+        if section in raw and written != defaults[section]:
+            raise ConfigError(
+                f"config key {section}: a study of named experiments (experiments.runs) has no grid search, "
+                f"final retraining or landscape; expected no '{section}' section (or no experiments.runs)"
+            )
+    if not runs:
+        for key in EXPERIMENT_ONLY_KEYS:
+            value = _get(raw, key)
+            if value is not None and value != get_key(defaults, key):
                 raise ConfigError(
-                    f"config key {section}: a study of named experiments (experiments.runs) has no grid search, "
-                    f"final retraining or landscape; expected no '{section}' section (or no experiments.runs)"
+                    f"config key {key}: only a study of named experiments (experiments.runs) uses it; "
+                    "expected it left out in a grid-search study"
                 )
-    base = {f"{name}.{key}": value for name in ("model", "optimizer") for key, value in _section(raw, name).items()}
+    base = {
+        f"{name}.{key}": value
+        for name in ("model", "optimizer") for key, value in _section(raw, name).items()
+        if value != get_key(defaults, f"{name}.{key}")
+    }
     run_settings = [dict(run["set"]) if isinstance(run.get("set"), Mapping) else {} for run in runs]
     for effective in [{**base, **settings} for settings in run_settings] or [base]:
         for key in base:
-            _check_option(effective, key, key)
+            _check_option(effective, defaults, key, key)
     for index, settings in enumerate(run_settings):
         for key in settings:
-            _check_option({**base, **settings}, key, f"experiments.runs[{index}].set.{key}")
-    for index, axis in enumerate(_section(raw, "search").get("axes") or []):
+            _check_option({**base, **settings}, defaults, key, f"experiments.runs[{index}].set.{key}")
+    for index, axis in enumerate([] if runs else _section(raw, "search").get("axes") or []):
         if isinstance(axis, Mapping) and isinstance(axis.get("key"), str):
-            _check_option(base, axis["key"], f"search.axes[{index}].key")
+            _check_option(base, defaults, axis["key"], f"search.axes[{index}].key")
 
 
-def _check_option(effective: Mapping[str, Any], key: str, where: str) -> None:
-    """``key`` (model.x or optimizer.x) is read by the model or optimiser that ``effective`` picks."""
+def _get(config: Mapping, key: str) -> Any:
+    try:
+        return get_key(config, key)
+    except KeyError:
+        return None
+
+
+def _check_option(effective: Mapping[str, Any], defaults: Mapping, key: str, where: str) -> None:
+    """``key`` is read by the model, optimiser or schedule that ``effective`` (dotted keys the
+    user set) and the ``defaults`` choose."""
     section, _, option = key.partition(".")
-    tables = {"model": (MODEL_OPTIONS, "lenet5"), "optimizer": (OPTIMIZER_OPTIONS, "sgd")}
-    if section not in tables or option == "name":
-        return
-    table, default = tables[section]
-    chosen = effective.get(f"{section}.name", default)
-    owners = [name for name, options in table.items() if option in options]
-    if owners and chosen in table and chosen not in owners:
-        raise ConfigError(
-            f"config key {where}: {key} is read only by {section}.name {' or '.join(owners)}, "
-            f"but here {section}.name is {chosen}; expected no {key}"
-        )
+    for selector, table in OPTION_OWNERS.values():
+        if not selector.startswith(section + ".") or key == selector:
+            continue
+        chosen = effective.get(selector, get_key(defaults, selector))
+        owners = [choice for choice, options in table.items() if option in options]
+        if owners and chosen in table and chosen not in owners:
+            raise ConfigError(
+                f"config key {where}: {key} is read only by {selector} {' or '.join(owners)}, "
+                f"but here {selector} is {chosen}; expected no {key}"
+            )
 
 
 def check_key(config: Mapping, key: str, where: str) -> None:
@@ -212,6 +270,13 @@ def check_experiments(config: Mapping, schema: Mapping) -> None:
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise ConfigError(f"config key experiments.runs: the name {', '.join(repeated)} is used twice; expected distinct names")
+    labels = [run["label"] or run["name"] for run in runs]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise ConfigError(
+            f"config key experiments.runs: the label {', '.join(map(repr, repeated))} is shown for two experiments; "
+            "expected distinct labels (a label defaults to the name), so that tables and legends tell them apart"
+        )
     validator = jsonschema.Draft202012Validator(schema)
     for index, run in enumerate(runs):
         for key, value in run["set"].items():
@@ -301,6 +366,11 @@ def grid_cells(config: Mapping) -> list[Cell]:
         cells.append(Cell(name=name, params=params))
     return cells
 
+
+
+def settings_text(settings: Mapping[str, Any]) -> str:
+    """An experiment's settings as ``key=value`` pairs, for tables."""
+    return ", ".join(f"{key}={format_value(value)}" for key, value in settings.items()) or "the study's settings"
 
 
 def experiment_cells(config: Mapping) -> list[Cell]:

@@ -9,6 +9,7 @@ model of the epoch that ``experiments.test_epoch`` names is tested once.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from typing import Any, Mapping, Sequence
 
@@ -16,11 +17,13 @@ import pandas as pd
 import torch
 
 from . import io
-from .config import Cell, format_value
+from .config import Cell
 from .device import resolve_device
 from .models import count_parameters
 from .study import load_dataset, read_split, to_tensors, train_on_split
 from .train import evaluate
+
+log = logging.getLogger(__name__)
 
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
 RESULT_COLUMNS = (
@@ -50,6 +53,9 @@ def run_experiment(
     )
     history = trained.result.history
     epoch = chosen_epoch(history, trained.result.best_epoch, rule)
+    if rule == "best_val_acc" and trained.result.best_epoch is None:
+        rule = "last"  # no epoch had a finite validation loss: say what was tested
+        log.warning("experiment %s: no epoch had a finite validation loss; testing the last one", experiment.name)
     model = trained.model
     if epoch != len(history):
         model.load_state_dict(trained.result.best_state)
@@ -60,7 +66,7 @@ def run_experiment(
     metrics = {
         "experiment": experiment.name,
         "label": experiment.label,
-        "settings": {key: value for key, value in experiment.params.items()},
+        "settings": dict(experiment.params),
         "lr": run_config["optimizer"]["lr"],
         "parameters": count_parameters(model),
         "status": trained.result.status,
@@ -85,9 +91,13 @@ def run_experiment(
     return metrics
 
 
-def results_table(metrics: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """results.csv: one row per experiment, in the config's order."""
-    return pd.DataFrame([{column: row[column] for column in RESULT_COLUMNS} for row in metrics])
+def results_table(metrics: Sequence[Mapping[str, Any]], labels: Sequence[str] | None = None) -> pd.DataFrame:
+    """results.csv: one row per experiment, in the config's order; ``labels`` (the config's
+    current ones) replace those recorded at training time."""
+    table = pd.DataFrame([{column: row[column] for column in RESULT_COLUMNS} for row in metrics])
+    if labels is not None:
+        table["label"] = list(labels)
+    return table
 
 
 def check_table_against_histories(table: pd.DataFrame, histories: Mapping[str, pd.DataFrame]) -> None:
@@ -102,7 +112,3 @@ def check_table_against_histories(table: pd.DataFrame, histories: Mapping[str, p
                         f"results of {row['experiment']}: {prefix}{metric} {got} differs from its history "
                         f"({expected} at epoch {epoch})"
                     )
-
-
-def settings_text(settings: Mapping[str, Any]) -> str:
-    return ", ".join(f"{key}={format_value(value)}" for key, value in settings.items()) or "the study's defaults"

@@ -142,7 +142,8 @@ def plan_packs(config: Mapping, cells: Sequence[Cell], fuse: bool) -> list[Pack]
     With ``fuse`` all cells that agree on every axis except the fusable ones and the epochs
     share one job; without it, cells that differ only in epochs still share one (their runs
     are prefixes of each other), everything else gets its own. Cells whose model or optimiser
-    cannot be fused (``can_fuse``), or whose schedule depends on the epochs, get their own.
+    cannot be fused (``can_fuse``) train one model per job; cells whose schedule depends on the
+    epochs (``can_share_epochs``) do not share a run across epoch counts.
     """
     groups: dict[tuple, list[Cell]] = {}
     for cell in cells:

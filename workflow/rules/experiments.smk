@@ -48,6 +48,9 @@ rule experiment_results:
         ),
     log:
         "results/{study}/logs/experiment_results.log",
+    params:
+        # the config's labels: renaming an experiment rewrites the table, and retrains nothing
+        labels=[cell.label for cell in EXPERIMENTS.values()],
     conda:
         CONDA_ENV
     script:

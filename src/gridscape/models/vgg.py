@@ -15,9 +15,12 @@ in the course's code):
 - ``bn_rc``: both.
 
 Reduction blocks change the feature map's size, so they never have a residual connection
-(as in the course). The skip connection is added after the block's last activation, so the
-skip path is an exact identity (He et al. 2016, "Identity mappings in deep residual
-networks"): with the block's last convolution zeroed, the block returns its input unchanged.
+(as in the course). A residual processing block computes x + F(x), where F is conv ->
+[BatchNorm] -> LeakyReLU -> conv -> [BatchNorm]: the sum is not passed through an activation,
+so the skip path is an exact identity (He et al. 2016, "Identity mappings in deep residual
+networks") and with the block's last convolution zeroed the block returns its input
+unchanged. The course's template applies the block's last LeakyReLU to the sum instead; that
+block is the identity only on non-negative inputs.
 """
 
 from __future__ import annotations
@@ -38,14 +41,14 @@ def _conv_unit(channels: int, batch_norm: bool, bias: bool) -> list[nn.Module]:
 
 
 class ProcessingBlock(nn.Module):
-    """Two 3x3 convolutions that keep the shape, each followed by [BatchNorm and] LeakyReLU."""
+    """Two 3x3 convolutions that keep the shape, each followed by [BatchNorm and] LeakyReLU;
+    with ``residual``, x + F(x) where F leaves out the last LeakyReLU (see the module's notes)."""
 
     def __init__(self, channels: int, batch_norm: bool, residual: bool):
         super().__init__()
         self.residual = residual
-        self.layers = nn.Sequential(
-            *_conv_unit(channels, batch_norm, bias=False), *_conv_unit(channels, batch_norm, bias=False)
-        )
+        layers = [*_conv_unit(channels, batch_norm, bias=False), *_conv_unit(channels, batch_norm, bias=False)]
+        self.layers = nn.Sequential(*(layers[:-1] if residual else layers))
 
     @property
     def last_conv(self) -> nn.Conv2d:

@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from gridscape.config import Cell
+from gridscape.config import experiment_cells, settings_text
 
 from . import provenance
 from .context import config_yaml, data_context
@@ -62,7 +62,8 @@ def gradient_summary(flow: pd.DataFrame) -> dict:
     """First and last weight tensor's mean |grad| at the last epoch, and the orders of magnitude between."""
     last = flow[flow["epoch"] == flow["epoch"].max()].sort_values("order")
     first_value, last_value = float(last["mean_abs_grad"].iloc[0]), float(last["mean_abs_grad"].iloc[-1])
-    orders = math.log10(last_value / first_value) if first_value > 0 and last_value > 0 else math.inf
+    finite = all(math.isfinite(v) and v > 0 for v in (first_value, last_value))
+    orders = math.log10(last_value / first_value) if finite else math.nan
     return {
         "epoch": int(last["epoch"].iloc[0]),
         "tensors": len(last),
@@ -76,26 +77,39 @@ def gradient_summary(flow: pd.DataFrame) -> dict:
 
 
 def experiment_rows(config: Mapping, results: pd.DataFrame, flows: Mapping[str, pd.DataFrame], n_classes: int) -> list[dict]:
+    """One row per experiment: its results, its network, and whether it diverged, stayed at
+    the loss of a uniform guess ('stuck') or learned."""
     chance_loss = math.log(n_classes)
-    runs = {run["name"]: run for run in config["experiments"]["runs"]}
+    experiments = {cell.name: cell for cell in experiment_cells(config)}
     rows = []
     for _, row in results.iterrows():
         name = str(row["experiment"])
-        run_config = Cell(name, dict(runs[name]["set"])).apply(config)
+        experiment = experiments[name]
+        run_config = experiment.apply(config)
+        last_loss = float(row["last_train_loss"])
+        diverged = row["status"] != "ok" or not math.isfinite(last_loss)
         stuck = (
-            abs(float(row["last_train_loss"]) - chance_loss) <= STUCK_LOSS_TOLERANCE * chance_loss
+            not diverged
+            and abs(last_loss - chance_loss) <= STUCK_LOSS_TOLERANCE * chance_loss
             and float(row["last_train_acc"]) < 2.0 / n_classes
         )
         rows.append({
             **{key: row[key] for key in row.index},
             "name": name,
-            "label": str(row["label"]),
+            "label": experiment.label,  # from the config: a new label needs no retraining
+            "settings": settings_text(experiment.params),
             "model": describe_model(run_config["model"]),
             "optimizer": run_config["optimizer"]["name"],
+            "diverged": diverged,
             "stuck": stuck,
+            "learning": not (diverged or stuck),
             "gradient": gradient_summary(flows[name]),
             "figure": "",
         })
+    learning_rates = {float(r["lr"]) for r in rows if r["learning"]}
+    for r in rows:
+        # "the same learning rate trains another network" rules the step size out as the cause
+        r["lr_trains_another"] = float(r["lr"]) in learning_rates
     return rows
 
 
@@ -111,7 +125,7 @@ def figure_paths(inputs: ExperimentReportInputs, names: Sequence[str]) -> dict[s
 def build_experiments_context(inputs: ExperimentReportInputs) -> dict:
     config = inputs.config
     counts = pd.read_csv(inputs.counts, dtype={"class": str})
-    results = pd.read_csv(inputs.results)
+    results = pd.read_csv(inputs.results, dtype={"experiment": str, "label": str})
     flows = {name: pd.read_csv(path) for name, path in inputs.gradient_flows.items()}
     data = data_context(config, counts, {})
     rows = experiment_rows(config, results, flows, data["n_classes"])
@@ -119,8 +133,9 @@ def build_experiments_context(inputs: ExperimentReportInputs) -> dict:
     for row in rows:
         row["figure"] = figures[f"gradient_flow/{row['name']}"]
     stuck = [r for r in rows if r["stuck"]]
-    learning = [r for r in rows if not r["stuck"]]
-    best = max(learning or rows, key=lambda r: float(r["test_acc"]))
+    learning = [r for r in rows if r["learning"]]
+    diverged = [r for r in rows if r["diverged"]]
+    best = max(learning or rows, key=lambda r: float(r["test_acc"]) if math.isfinite(float(r["test_acc"])) else -1.0)
     first = results.iloc[0]
     return {
         "study": config["study"],
@@ -131,6 +146,7 @@ def build_experiments_context(inputs: ExperimentReportInputs) -> dict:
         "experiments": rows,
         "stuck": stuck,
         "learning": learning,
+        "diverged": diverged,
         "best": best,
         "chance_loss": math.log(data["n_classes"]),
         "chance_acc": 1.0 / data["n_classes"],
