@@ -575,6 +575,7 @@ def test_steps_chunking_and_resume_give_a_bit_identical_surface(study, method):
     # the centre is the final model's own loss on the same images, computed by evaluate():
     # bit for bit by the loop (which calls evaluate), to 1e-6 relative by vmap and compile
     check = diag["centre_check"]
+    assert check["bitwise_expected"] is (method == "loop")
     if method == "loop":
         assert diag["centre"]["loss"] == reference["loss"] and check["bitwise"] and check["relative_difference"] == 0.0
     else:

@@ -106,7 +106,7 @@ def resolve_method(method: str, device: torch.device, work: int | None = None) -
 class PointResults:
     loss: np.ndarray  # mean cross-entropy per point (float64)
     acc: np.ndarray  # accuracy per point
-    seconds: np.ndarray  # evaluation time per point (a vmap pass's time is shared by its points)
+    seconds: np.ndarray  # evaluation time per point (a vmap pass's time is shared by its points; compiling excluded)
     method: str  # the method that ran: 'loop', 'compile' or 'vmap' (never 'auto')
 
 
@@ -166,6 +166,25 @@ def _compiled_sums(model: nn.Module, device: torch.device):
     return torch.compile(sums, dynamic=False)
 
 
+def _compile_now(sums, data: EvalSet) -> float:
+    """Run ``sums`` once on a batch of every shape the points will see (full, short last), so
+    compiling happens here, with a message that says what to do when it fails, and the points'
+    ``seconds`` hold evaluation only. Returns the seconds compiling took."""
+    start = time.perf_counter()
+    one_per_shape = {}
+    for images, labels in data.batches():
+        one_per_shape.setdefault(tuple(images.shape), (images, labels))
+    try:
+        for images, labels in one_per_shape.values():
+            sums(images, labels)
+    except Exception as exc:  # noqa: BLE001 - re-raised with its cause and the fix
+        raise RuntimeError(
+            f"config key landscape.method: compile: torch.compile failed on this machine ({type(exc).__name__}: "
+            f"{exc}); fix the compiler set-up or set landscape.method: loop"
+        ) from exc
+    return time.perf_counter() - start
+
+
 def _compiled_loop(model, data, names, delta, eta, alphas, betas, progress) -> PointResults:
     import torch._dynamo
 
@@ -175,6 +194,7 @@ def _compiled_loop(model, data, names, delta, eta, alphas, betas, progress) -> P
     # models or image counts (tests, notebooks) needs more than dynamo's default of 8 per function.
     limits = {"recompile_limit": 64, "fail_on_recompile_limit_hit": True}
     with torch.inference_mode(), torch._dynamo.config.patch(**limits):
+        log.info("compile: compiled the evaluation in %.1f s", _compile_now(sums, data))
         theta = [p.detach().clone() for p in params]
         d = _like(params, [delta[n] for n in names])
         e = _like(params, [eta[n] for n in names])
@@ -189,15 +209,7 @@ def _compiled_loop(model, data, names, delta, eta, alphas, betas, progress) -> P
                 loss_sum = torch.zeros((), dtype=torch.float64, device=data.device)
                 correct = torch.zeros((), dtype=torch.int64, device=data.device)
                 for images, labels in data.batches():
-                    try:
-                        batch_loss, batch_correct = sums(images, labels)
-                    except Exception as exc:  # noqa: BLE001 - named and re-raised with the fix
-                        if k > 0:
-                            raise
-                        raise RuntimeError(
-                            f"config key landscape.method: compile: torch.compile failed on this machine "
-                            f"({type(exc).__name__}: {exc}); fix the compiler set-up or set landscape.method: loop"
-                        ) from exc
+                    batch_loss, batch_correct = sums(images, labels)
                     loss_sum += batch_loss.double()
                     correct += batch_correct
                 loss[k], acc[k] = float(loss_sum) / n, int(correct) / n

@@ -203,7 +203,11 @@ def run_merge(
     diagnostics["data"] = reference.get("data")
     log.info("diagnostics: %s", diagnostics)
     if diagnostics["centre"]["on_grid"]:
-        require_reference("the grid's centre f(0, 0)", diagnostics["centre"]["loss"], reference["loss"])
+        check = require_reference("the grid's centre f(0, 0)", diagnostics["centre"]["loss"], reference["loss"])
+        if diagnostics["centre_check"].get("bitwise_expected") and not check["bitwise"]:
+            log.warning("the eager loop's centre is within %g of L(theta*) but not bit for bit: the reference and "
+                        "the chunk jobs ran with different kernels (another kind of machine or thread count?)",
+                        check["tolerance"])
     elif (problem := diagnostics["centre_check"].get("problem")) is not None:
         log.warning("the centre check against L(theta*) is skipped: %s", problem)
     else:
