@@ -24,7 +24,8 @@ from gridscape.data.loader import TensorData
 from gridscape.data.split import stratified_split
 from gridscape.landscape.diagnostics import reference_check, relative_difference, require_reference, surface_diagnostics
 from gridscape.landscape.directions import cosine, filter_norms, load_directions, parameters_of, random_direction, save_directions
-from gridscape.landscape.evaluate import EvalSet, evaluate_points
+from gridscape.landscape import evaluate as evaluate_module
+from gridscape.landscape.evaluate import COMPILE_MIN_WORK, COMPILE_RTOL, EvalSet, evaluate_points, resolve_method
 from gridscape.landscape.grid import (
     AXES, Grid, MergeError, Surface, axis, centre_required_problem, chunk_frame, chunk_of, chunk_range,
     effective_chunks, merge_chunks,
@@ -178,10 +179,32 @@ def test_centre_reproduces_evaluate_bitwise_and_vmap_within_1e6():
     assert loop.loss[1] == expected_loss and loop.acc[1] == expected_acc
     vmap = evaluate_points(model, evalset, delta, eta, [0.3, 0.0], [0.0, 0.0], "vmap", points_per_pass=2)
     assert vmap.loss[1] == pytest.approx(expected_loss, rel=1e-6)
+    compiled = evaluate_points(model, evalset, delta, eta, [0.3, 0.0], [0.0, 0.0], "compile")
+    assert compiled.method == "compile"
+    assert compiled.loss[1] == pytest.approx(expected_loss, rel=COMPILE_RTOL, abs=0)
+    # the compiled graph reads the weights as inputs: the moved point is not the centre again
+    assert compiled.loss[0] == pytest.approx(loop.loss[0], rel=COMPILE_RTOL, abs=0)
+    assert abs(compiled.loss[0] - compiled.loss[1]) > 50 * COMPILE_RTOL * compiled.loss[1]
+
+
+def test_auto_chooses_by_device_and_job_size_and_compile_without_a_compiler_says_how_to_fix(monkeypatch):
+    cpu = torch.device("cpu")
+    assert resolve_method("auto", cpu, 25 * 10_000) == "loop"  # too little work to pay for compiling
+    assert resolve_method("auto", cpu, COMPILE_MIN_WORK) == "compile"
+    assert resolve_method("auto", torch.device("cuda"), 10) == "vmap"
+    assert resolve_method("loop", cpu, 10**9) == "loop" and resolve_method("compile", cpu, 1) == "compile"
+    with pytest.raises(ValueError, match="landscape.method"):
+        resolve_method("jit", cpu)
+    monkeypatch.delenv("CXX", raising=False)
+    monkeypatch.setattr(evaluate_module.shutil, "which", lambda name: None)
+    model = relu_net()
+    delta, eta = directions(model)
+    with pytest.raises(RuntimeError, match=r"C\+\+ compiler.*landscape.method: loop"):
+        evaluate_points(model, EvalSet.from_tensor_data(tensor_data(8), 8), delta, eta, [0.1], [0.0], "compile")
 
 
 @pytest.mark.parametrize("make", [bn_net, relu_net])
-def test_vmap_equals_loop_and_the_model_is_left_bit_identical(make):
+def test_vmap_and_compile_equal_loop_and_the_model_is_left_bit_identical(make):
     model = make()
     model.train()  # the sweep must evaluate in eval mode and give the mode back
     before = snapshot(model)
@@ -191,6 +214,14 @@ def test_vmap_equals_loop_and_the_model_is_left_bit_identical(make):
     loop = surface_of(model, data, delta, eta, grid, "loop")
     vmap = surface_of(model, data, delta, eta, grid, "vmap")
     np.testing.assert_allclose(vmap, loop, rtol=1e-6, atol=0)  # the contract; measured here: < 1e-7
+    compiled = surface_of(model, data, delta, eta, grid, "compile")
+    np.testing.assert_allclose(compiled, loop, rtol=COMPILE_RTOL, atol=0)
+    assert len(np.unique(compiled)) == grid.size  # twelve different points, not one repeated
+    assert model.training
+    assert_bit_identical(snapshot(model), before)
+    # a compiled point does not depend on its neighbours either (one graph per batch shape)
+    a, b = grid.coords([5])
+    assert evaluate_points(model, data, delta, eta, a, b, "compile").loss[0] == compiled.ravel()[5]
     assert model.training
     assert_bit_identical(snapshot(model), before)
     # the loop's points do not depend on their neighbours: one point alone gives the same bits
@@ -213,7 +244,7 @@ def test_vmap_points_do_not_depend_on_how_the_points_are_grouped():
     np.testing.assert_array_equal(parts, whole)
 
 
-@pytest.mark.parametrize("method", ["loop", "vmap"])
+@pytest.mark.parametrize("method", ["loop", "compile", "vmap"])
 def test_the_eval_batch_size_does_not_change_the_losses(method):
     """Property 8 (batch size): batches of 7 (the last one short) and one batch of 1000 give
     the same losses to 1e-6 relative and the same accuracies."""
@@ -517,7 +548,7 @@ def merge(study, landscape, chunk_paths, folder):
     return diag, (d / "surface.csv").read_bytes(), io.read_npz(d / "surface.npz")
 
 
-@pytest.mark.parametrize("method", ["loop", "vmap"])
+@pytest.mark.parametrize("method", ["loop", "compile", "vmap"])
 def test_steps_chunking_and_resume_give_a_bit_identical_surface(study, method):
     landscape = dict(study["config"]["landscape"], method=method)
     info = run_directions(study, landscape)
@@ -542,12 +573,14 @@ def test_steps_chunking_and_resume_give_a_bit_identical_surface(study, method):
     assert npz["loss"].shape == (5, 7) and list(npz["axes"]) == ["beta", "alpha"]
     assert list(pd.read_csv(study["tmp"] / "c1" / "surface.csv").columns) == ["alpha", "beta", "loss", "acc"]
     # the centre is the final model's own loss on the same images, computed by evaluate():
-    # bit for bit by the loop (which calls evaluate), to 1e-6 relative by vmap
+    # bit for bit by the loop (which calls evaluate), to 1e-6 relative by vmap and compile
     check = diag["centre_check"]
+    assert check["bitwise_expected"] is (method == "loop")
     if method == "loop":
         assert diag["centre"]["loss"] == reference["loss"] and check["bitwise"] and check["relative_difference"] == 0.0
     else:
-        assert diag["centre"]["loss"] == pytest.approx(reference["loss"], rel=1e-6, abs=0) and check["agrees"]
+        rtol = COMPILE_RTOL if method == "compile" else 1e-6
+        assert diag["centre"]["loss"] == pytest.approx(reference["loss"], rel=rtol, abs=0) and check["agrees"]
     assert diag["method"] == method  # from the chunks, not from a job's device
     assert {"edges", "minimum", "timing", "non_finite", "cos_delta_eta"} <= set(diag)
     timing = diag["timing"]

@@ -153,7 +153,7 @@ def chunk_of(n_points: int, chunks: int, point: int) -> int:
 
 def chunk_frame(points: Sequence[int], alpha, beta, loss, acc, seconds, method: str) -> pd.DataFrame:
     """One chunk's table: ``seconds`` is each point's evaluation time (a vmap pass's time
-    shared by its points), ``method`` the evaluation that computed it (loop or vmap)."""
+    shared by its points), ``method`` the evaluation that computed it (loop, compile or vmap)."""
     return pd.DataFrame(
         {
             "point": np.asarray(points, dtype=np.int64),
