@@ -9,4 +9,4 @@ from gridscape.plots.curves import plot_grid_curves
 log = log_to_file(snakemake.log[0])
 # labels are unique (checked with the config); literal() keeps a '$' from starting mathtext
 histories = {literal(label): pd.read_csv(path) for label, path in zip(snakemake.params.labels, snakemake.input.histories)}
-plot_grid_curves(histories, list(snakemake.output), title="Experiments: learning curves")
+plot_grid_curves(histories, list(snakemake.output), title="Experiments: learning curves", run_kind="experiment")

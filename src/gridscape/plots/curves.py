@@ -165,31 +165,32 @@ def _cell_handles(labels: Sequence[str], styles: Sequence[tuple[object, str | No
             for label, (c, m), d in zip(labels, styles, diverged)]
 
 
-def _legend_title(eval_name: str | None, any_diverged: bool) -> str:
+def _legend_title(eval_name: str | None, any_diverged: bool, run_kind: str) -> str:
     """The line-style key lives in the legend title, so one legend explains everything."""
-    lines = ["grid cell", "solid: training" + (f", dashed: {eval_name}" if eval_name else "")]
+    lines = [run_kind, "solid: training" + (f", dashed: {eval_name}" if eval_name else "")]
     if any_diverged:
-        lines.append("× marks the last finite loss of a diverged cell")
+        lines.append(f"× marks the last finite loss of a diverged {run_kind}")
     return "\n".join(lines)
 
 
 def _cell_legend(fig: Figure, histories: Mapping[str, pd.DataFrame],
                  styles: Sequence[tuple[object, str | None]], diverged: Sequence[bool],
-                 below: bool) -> None:
+                 below: bool, run_kind: str) -> None:
     eval_splits = {s for h in histories.values() for s in _eval_splits(h)}
     eval_name = " / ".join(SPLIT_NAMES[s] for s in EVAL_SPLITS if s in eval_splits) or None
     fontsize = 9 if len(histories) <= 10 else 8
     legend = fig.legend(handles=_cell_handles(list(histories), styles, diverged),
                         loc="outside lower center" if below else "outside right upper",
                         ncols=3 if below else 1, fontsize=fontsize,
-                        title=_legend_title(eval_name, any(diverged)), title_fontsize=fontsize + 0.5)
+                        title=_legend_title(eval_name, any(diverged), run_kind), title_fontsize=fontsize + 0.5)
     legend.get_title().set_multialignment("center")
 
 
 @styled
 def plot_grid_curves(histories: Mapping[str, pd.DataFrame], paths: PathList,
-                     title: str | None = None) -> FigureInfo:
-    """Every grid cell's curves in one figure: colour = cell, solid = train, dashed = eval."""
+                     title: str | None = None, run_kind: str = "grid cell") -> FigureInfo:
+    """Every grid cell's (or experiment's: ``run_kind``) curves in one figure: colour = run,
+    solid = train, dashed = eval."""
     if not histories:
         raise ValueError("no histories to plot")
     checked = {label: _check(h) for label, h in histories.items()}
@@ -202,7 +203,7 @@ def plot_grid_curves(histories: Mapping[str, pd.DataFrame], paths: PathList,
     _format_panels(loss_ax, acc_ax)
     _maybe_log_scale(loss_ax, [_column(h, c) for h in checked.values() for c in h.columns
                                if c.endswith("_loss")])
-    _cell_legend(fig, checked, styles, diverged, below)
+    _cell_legend(fig, checked, styles, diverged, below, run_kind)
     fig.suptitle(title or "Grid search: learning curves of every cell")
     info = save_figure(fig, paths)
     notes = {"diverged": [label for label, d in zip(checked, diverged) if d]}
