@@ -16,6 +16,8 @@ from typing import Any, Iterable, Mapping
 import jsonschema
 import yaml
 
+from gridscape.data.registry import DATASETS
+
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 AXIS_SECTIONS = ("model", "optimizer", "train")
 # The keys of the model and optimizer sections that only some choices read: setting one for
@@ -116,8 +118,6 @@ def check_run(config: Mapping, where: str) -> None:
             f"config key optimizer.min_lr: {optimizer['min_lr']} is not below the learning rate {optimizer['lr']} "
             f"of {where}; expected the cosine schedule to end below where it starts"
         )
-    from gridscape.data.registry import DATASETS
-
     model = config["model"]
     _, height, width = DATASETS[config["dataset"]["name"]].in_shape
     if model["name"] == "vgg" and 2 ** model["num_stages"] > min(height, width):
