@@ -112,7 +112,7 @@ def gridscape_grid(train_data: TensorData, eval_data: TensorData, epochs: int) -
     for _ in GRID:
         seed_everything(42)
         models.append(lenet())
-    optimizers = [{"name": "sgd", "lr": lr, "momentum": m, "weight_decay": 0.0} for lr, m in GRID]
+    optimizers = [{**config["optimizer"], "lr": lr, "momentum": m} for lr, m in GRID]
     start = time.perf_counter()
     train_fused(models, optimizers, [42] * len(GRID), train_data, eval_data, config["train"], progress=False)
     return time.perf_counter() - start
