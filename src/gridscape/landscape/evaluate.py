@@ -115,7 +115,9 @@ def _like(params: Sequence[Tensor], values: Sequence[Tensor]) -> list[Tensor]:
     return [torch.empty_like(p).copy_(v) for p, v in zip(params, values)]
 
 
-def _loop(model, data, names, delta, eta, alphas, betas, progress) -> PointResults:
+def _in_place_points(model, data, names, delta, eta, alphas, betas, progress, evaluate_point, method) -> PointResults:
+    """Move the weights to each point in place (θ* + αδ + βη, foreach ops), call
+    ``evaluate_point()`` -> (loss, acc), and put θ* back at the end whatever happens."""
     params = [dict(model.named_parameters())[n] for n in names]
     with torch.inference_mode():
         theta = [p.detach().clone() for p in params]
@@ -128,12 +130,18 @@ def _loop(model, data, names, delta, eta, alphas, betas, progress) -> PointResul
                 torch._foreach_copy_(params, theta)
                 torch._foreach_add_(params, d, alpha=float(a))
                 torch._foreach_add_(params, e, alpha=float(b))
-                loss[k], acc[k] = evaluate(model, data, data.batch_size)
+                loss[k], acc[k] = evaluate_point()
                 seconds[k] = time.perf_counter() - start
                 progress(k + 1)
         finally:
             torch._foreach_copy_(params, theta)
-    return PointResults(loss, acc, seconds, "loop")
+    return PointResults(loss, acc, seconds, method)
+
+
+def _loop(model, data, names, delta, eta, alphas, betas, progress) -> PointResults:
+    return _in_place_points(
+        model, data, names, delta, eta, alphas, betas, progress, lambda: evaluate(model, data, data.batch_size), "loop"
+    )
 
 
 def _cpp_compiler() -> str | None:
@@ -188,36 +196,24 @@ def _compile_now(sums, data: EvalSet) -> float:
 def _compiled_loop(model, data, names, delta, eta, alphas, betas, progress) -> PointResults:
     import torch._dynamo
 
-    params = [dict(model.named_parameters())[n] for n in names]
     sums = _compiled_sums(model, data.device)
+    n = len(data)
+
+    def evaluate_point() -> tuple[float, float]:
+        loss_sum = torch.zeros((), dtype=torch.float64, device=data.device)
+        correct = torch.zeros((), dtype=torch.int64, device=data.device)
+        for images, labels in data.batches():
+            batch_loss, batch_correct = sums(images, labels)
+            loss_sum += batch_loss.double()
+            correct += batch_correct
+        return float(loss_sum) / n, int(correct) / n
+
     # A job needs two graphs (full and short last batch); a process that evaluates several
     # models or image counts (tests, notebooks) needs more than dynamo's default of 8 per function.
     limits = {"recompile_limit": 64, "fail_on_recompile_limit_hit": True}
     with torch.inference_mode(), torch._dynamo.config.patch(**limits):
         log.info("compile: compiled the evaluation in %.1f s", _compile_now(sums, data))
-        theta = [p.detach().clone() for p in params]
-        d = _like(params, [delta[n] for n in names])
-        e = _like(params, [eta[n] for n in names])
-        loss, acc, seconds = (np.empty(len(alphas)) for _ in range(3))
-        n = len(data)
-        try:
-            for k, (a, b) in enumerate(zip(alphas, betas)):
-                start = time.perf_counter()
-                torch._foreach_copy_(params, theta)
-                torch._foreach_add_(params, d, alpha=float(a))
-                torch._foreach_add_(params, e, alpha=float(b))
-                loss_sum = torch.zeros((), dtype=torch.float64, device=data.device)
-                correct = torch.zeros((), dtype=torch.int64, device=data.device)
-                for images, labels in data.batches():
-                    batch_loss, batch_correct = sums(images, labels)
-                    loss_sum += batch_loss.double()
-                    correct += batch_correct
-                loss[k], acc[k] = float(loss_sum) / n, int(correct) / n
-                seconds[k] = time.perf_counter() - start
-                progress(k + 1)
-        finally:
-            torch._foreach_copy_(params, theta)
-    return PointResults(loss, acc, seconds, "compile")
+        return _in_place_points(model, data, names, delta, eta, alphas, betas, progress, evaluate_point, "compile")
 
 
 def _vmap(model, data, names, delta, eta, alphas, betas, points_per_pass, progress) -> PointResults:
