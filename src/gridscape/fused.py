@@ -32,11 +32,11 @@ class GroupedLinear(nn.Module):
     transposing copies, forward or backward.
     """
 
-    def __init__(self, groups: int, in_features: int, out_features: int):
+    def __init__(self, groups: int, in_features: int, out_features: int, device=None, dtype=None):
         super().__init__()
         self.groups = groups
-        self.weight = nn.Parameter(torch.empty(groups, out_features, in_features))
-        self.bias = nn.Parameter(torch.empty(groups, out_features))
+        self.weight = nn.Parameter(torch.empty(groups, out_features, in_features, device=device, dtype=dtype))
+        self.bias = nn.Parameter(torch.empty(groups, out_features, device=device, dtype=dtype))
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight.transpose(1, 2))
@@ -73,6 +73,8 @@ def _fuse_conv(layers: Sequence[nn.Conv2d], shared_input: bool = False) -> nn.Mo
         groups=1 if shared_input else first.groups * k,
         bias=first.bias is not None,
         padding_mode=first.padding_mode,
+        device=first.weight.device,
+        dtype=first.weight.dtype,
     )
     with torch.no_grad():
         fused.weight.copy_(torch.cat([layer.weight for layer in layers]))
@@ -86,6 +88,8 @@ def _fuse_batchnorm(layers: Sequence[nn.BatchNorm2d]) -> nn.Module:
     fused = nn.BatchNorm2d(
         first.num_features * len(layers), eps=first.eps, momentum=first.momentum,
         affine=first.affine, track_running_stats=first.track_running_stats,
+        device=first.running_mean.device if first.running_mean is not None else None,
+        dtype=first.running_mean.dtype if first.running_mean is not None else None,
     )
     fused.load_state_dict(
         {name: torch.cat([layer.state_dict()[name] for layer in layers]) if tensor.ndim else tensor
@@ -98,7 +102,7 @@ def _fuse_linear(layers: Sequence[nn.Linear]) -> nn.Module:
     first = layers[0]
     if first.bias is None:
         raise FusionError("a Linear layer without bias cannot be fused (GroupedLinear always has one)")
-    fused = GroupedLinear(len(layers), first.in_features, first.out_features)
+    fused = GroupedLinear(len(layers), first.in_features, first.out_features, first.weight.device, first.weight.dtype)
     with torch.no_grad():
         fused.weight.copy_(torch.stack([layer.weight for layer in layers]))
         fused.bias.copy_(torch.stack([layer.bias for layer in layers]))
@@ -177,10 +181,11 @@ class GroupedSGD:
         self.groups = len(lr)
         self.params = [p for p in fused.parameters() if p.requires_grad]
         self.grouped_dim0 = {id(p) for m in fused.modules() if isinstance(m, GroupedLinear) for p in m.parameters()}
-        device = self.params[0].device
-        self.lr = torch.tensor(lr, dtype=torch.float32, device=device)
-        self.momentum = torch.tensor(momentum, dtype=torch.float32, device=device)
-        self.weight_decay = torch.tensor(weight_decay, dtype=torch.float32, device=device)
+        # in the parameters' dtype: a float32 rate would round a float64 run's update
+        device, dtype = self.params[0].device, self.params[0].dtype
+        self.lr = torch.tensor(lr, dtype=dtype, device=device)
+        self.momentum = torch.tensor(momentum, dtype=dtype, device=device)
+        self.weight_decay = torch.tensor(weight_decay, dtype=dtype, device=device)
         self.buffers: dict[int, Tensor] = {}
         self.decay = bool((self.weight_decay != 0).any())
 

@@ -25,6 +25,7 @@ class TensorData:
     mean: Tensor  # (1, C, 1, 1) float32, on the same device
     std: Tensor
     channels_last: bool = True
+    dtype: torch.dtype = torch.float32  # of the normalised batches (float64 only in exactness tests)
 
     @classmethod
     def from_arrays(
@@ -47,8 +48,8 @@ class TensorData:
         return int(self.labels.shape[0])
 
     def normalise(self, images: Tensor) -> Tensor:
-        """uint8 (or float in 0..255) images to normalised float32, in the chosen memory layout."""
-        x = (images.float() - self.mean) / self.std
+        """uint8 (or float in 0..255) images to normalised ``dtype``, in the chosen memory layout."""
+        x = (images.to(self.dtype) - self.mean) / self.std
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         return x
