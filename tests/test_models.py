@@ -70,3 +70,54 @@ def test_registry_passes_each_model_only_its_own_options():
     assert any(isinstance(m, torch.nn.Tanh) for m in lenet.modules())
     with pytest.raises(KeyError, match="model.name: unknown model 'resnet'"):
         build_model({"name": "resnet"}, (3, 32, 32), 10)
+
+
+def course_order_copy(model: torch.nn.Module) -> torch.nn.Module:
+    """The same LeNet-5 with every activation before its pooling, as the course writes it."""
+    import copy
+
+    course = copy.deepcopy(model)
+    layers = list(course.features)
+    for i in range(len(layers) - 1):
+        if isinstance(layers[i], torch.nn.MaxPool2d) and not isinstance(layers[i + 1], torch.nn.Conv2d):
+            layers[i], layers[i + 1] = layers[i + 1], layers[i]
+    course.features = torch.nn.Sequential(*layers)
+    return course
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_lenet5_pooling_before_relu_trains_bit_identically_to_the_course_order(channels_last):
+    torch.manual_seed(0)
+    model = build_model({"name": "lenet5", "activation": "relu"}, (3, 32, 32), 10)
+    kinds = [type(m).__name__ for m in model.features]
+    assert kinds == ["Conv2d", "MaxPool2d", "ReLU", "Conv2d", "MaxPool2d", "ReLU"]
+    course = course_order_copy(model)
+    initial = [p.detach().clone() for p in model.parameters()]
+    assert [type(m).__name__ for m in course.features] == ["Conv2d", "ReLU", "MaxPool2d"] * 2
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    runs = []
+    for net in (model, course):
+        net = net.to(memory_format=fmt)
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+        data = torch.Generator().manual_seed(1)
+        losses = []
+        for _ in range(20):
+            # integer-valued inputs and a large rate make exact ties and dead units common
+            x = torch.randint(-2, 3, (32, 3, 32, 32), generator=data).float().contiguous(memory_format=fmt)
+            y = torch.randint(0, 10, (32,), generator=data)
+            loss = torch.nn.functional.cross_entropy(net(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        runs.append((losses, [p.detach().clone() for p in net.parameters()]))
+    (losses_a, params_a), (losses_b, params_b) = runs
+    assert losses_a == losses_b
+    assert all(torch.equal(a, b) for a, b in zip(params_a, params_b))
+    assert not any(torch.equal(a, b) for a, b in zip(params_a, initial))  # it did train
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "leaky_relu", "gelu"])
+def test_lenet5_keeps_the_course_order_for_other_activations(activation):
+    model = build_model({"name": "lenet5", "activation": activation}, (3, 32, 32), 10)
+    assert isinstance(model.features[2], torch.nn.MaxPool2d) and isinstance(model.features[5], torch.nn.MaxPool2d)
