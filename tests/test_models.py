@@ -121,3 +121,41 @@ def test_lenet5_pooling_before_relu_trains_bit_identically_to_the_course_order(c
 def test_lenet5_keeps_the_course_order_for_other_activations(activation):
     model = build_model({"name": "lenet5", "activation": activation}, (3, 32, 32), 10)
     assert isinstance(model.features[2], torch.nn.MaxPool2d) and isinstance(model.features[5], torch.nn.MaxPool2d)
+
+
+@pytest.mark.parametrize("layout", [torch.contiguous_format, torch.channels_last])
+@pytest.mark.parametrize("size", [(28, 28), (10, 10), (11, 13)])
+def test_fast_max_pool_gives_pytorchs_values(layout, size):
+    from gridscape.models.layers import MaxPool2d
+
+    generator = torch.Generator().manual_seed(0)
+    # small integers: many ties; plus a NaN and a -inf in some windows
+    x = torch.randint(-3, 4, (4, 6, *size), generator=generator).float()
+    x[0, 0, 0, 1] = float("nan")
+    x[1, 2, 3, 3] = float("-inf")
+    x = x.contiguous(memory_format=layout)
+    with torch.inference_mode():
+        fast = MaxPool2d(2)(x)
+    expected = torch.nn.functional.max_pool2d(x, 2)
+    assert fast.shape == expected.shape == (4, 6, size[0] // 2, size[1] // 2)
+    assert torch.equal(fast.isnan(), expected.isnan()) and fast.isnan().sum() == 1
+    assert torch.equal(fast.nan_to_num(), expected.nan_to_num())
+    assert fast.is_contiguous(memory_format=layout)
+
+
+def test_fast_max_pool_only_when_no_gradient_is_wanted(monkeypatch):
+    from gridscape.models import layers
+
+    calls = []
+    real = layers.max_pool_2x2
+    monkeypatch.setattr(layers, "max_pool_2x2", lambda x: calls.append(x.shape) or real(x))
+    x = torch.randn(2, 3, 8, 8)
+    layers.MaxPool2d(2)(x.clone().requires_grad_()).sum().backward()  # training: PyTorch's kernel
+    assert calls == []
+    with torch.no_grad():
+        layers.MaxPool2d(2)(x)
+        layers.MaxPool2d(3)(x)  # other windows: PyTorch's kernel
+        layers.MaxPool2d(2, padding=1)(x)
+    assert calls == [(2, 3, 8, 8)]
+    layers.MaxPool2d(2)(x)  # an input that needs no gradient needs no indices either
+    assert len(calls) == 2

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from .layers import MaxPool2d
+
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,
@@ -26,7 +28,7 @@ POOL_FIRST = ("relu",)
 
 def conv_block(conv: nn.Conv2d, activation: str) -> list[nn.Module]:
     """conv, activation, 2x2 max-pool, in the order that computes it fastest (``POOL_FIRST``)."""
-    act, pool = ACTIVATIONS[activation](), nn.MaxPool2d(2)
+    act, pool = ACTIVATIONS[activation](), MaxPool2d(2)
     return [conv, pool, act] if activation in POOL_FIRST else [conv, act, pool]
 
 
