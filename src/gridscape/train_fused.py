@@ -40,12 +40,17 @@ def _per_model_loss(logits: Tensor, targets: Tensor) -> Tensor:
 def evaluate_fused(
     fused: nn.Module, data: TensorData, batch_size: int, groups: int, shared_input: bool
 ) -> tuple[list[float], list[float]]:
-    """Per-model mean loss (summed in float64) and accuracy, all models on the same images."""
+    """Per-model mean loss (summed in float64) and accuracy, all models on the same images.
+
+    A pass holds ``batch_size // groups`` images, so its activations take the memory of one
+    model's ``batch_size`` batch: nine LeNet-5s at 1,000 images each held about 300 MB more at
+    the peak of a CIFAR-10 job (benchmarks/README.md). Each image's loss is summed in float64
+    either way."""
     fused.eval()
     device = data.images.device
     loss_sum = torch.zeros(groups, dtype=torch.float64, device=device)
     correct = torch.zeros(groups, dtype=torch.int64, device=device)
-    for images, labels in data.batches(batch_size):
+    for images, labels in data.batches(max(1, batch_size // groups)):
         logits = fused(_fused_input([images] * (1 if shared_input else groups), data.channels_last))
         targets = labels.unsqueeze(0).expand(groups, -1)
         loss_sum += _per_model_loss(logits, targets).double().sum(1)
