@@ -6,8 +6,9 @@
 * ``compile``: the same loop, but each batch's forward pass, summed cross-entropy and hit
   count run as one ``torch.compile``d function (inductor fuses ReLU, pooling and the loss into
   few kernels). The parameters stay inputs of the compiled graph, so the in-place updates are
-  seen without recompiling. Compiling costs seconds once per job and shape (see
-  ``COMPILE_MIN_WORK``) and needs a C++ compiler on the CPU. Fused kernels sum in another
+  seen without recompiling. Compiling costs seconds once per job and shape and needs a C++
+  compiler on the CPU; on 2 CPU cores it now gains under a tenth over the eager loop, whose
+  pooling has its own fast path (``models.layers.MaxPool2d``). Fused kernels sum in another
   order, so a compiled point equals ``evaluate`` to ``COMPILE_RTOL`` relative, not bit for
   bit; it is still bit-identical to itself however the grid is cut into chunks (one static
   graph per batch shape, ``dynamic=False``).
@@ -45,12 +46,6 @@ POINTS_PER_PASS = 8  # vmap: grid points per forward pass (memory grows linearly
 # compile: how far a compiled point may be from ``evaluate``'s loss (relative). Measured on
 # LeNet-5 and 10,000 CIFAR-shaped images: <= 1e-7; the merge's centre check uses the same 1e-6.
 COMPILE_RTOL = 1e-6
-# auto on the CPU compiles when a job evaluates at least this many images in all (points x
-# images). Measured on 2 cores (benchmarks/results.md): compiling costs about 5-30 s per job
-# (more with a cold inductor cache) and saves about 12 us per image evaluated (LeNet-5,
-# 0.19 instead of 0.31 s per 10,000 images), so 2 million image evaluations (e.g. 40 points on
-# 50,000 images) save about 24 s, more than the compile costs even with a cold cache.
-COMPILE_MIN_WORK = 2_000_000
 
 
 @dataclass
@@ -87,18 +82,16 @@ class EvalSet:
             yield self.images[start : start + size], self.labels[start : start + size]
 
 
-def resolve_method(method: str, device: torch.device, work: int | None = None) -> str:
-    """The strategy that runs: ``method`` itself, or for ``auto`` the choice for this device
-    and job size (``work`` = points x images): several points per pass with vmap on a GPU,
-    where one small model cannot fill the device; on the CPU the compiled loop when the job
-    is large enough to pay for compiling (``COMPILE_MIN_WORK``), else the eager loop. The one
-    place where the strategy is chosen, so a GPU run needs no code change."""
+def resolve_method(method: str, device: torch.device) -> str:
+    """The strategy that runs: ``method`` itself, or for ``auto`` the choice for this device:
+    several points per pass with vmap on a GPU, where one small model cannot fill the device;
+    the eager loop on the CPU, where compiling (5-30 s per job) would win back under a tenth
+    of the points' time (benchmarks/results.md). The one place where the strategy is chosen,
+    so a GPU run needs no code change."""
     if method not in METHODS:
         raise ValueError(f"config key landscape.method: {method!r}; expected one of {METHODS}")
     if method == "auto":
-        if torch.device(device).type == "cuda":
-            return "vmap"
-        return "compile" if work is not None and work >= COMPILE_MIN_WORK else "loop"
+        return "vmap" if torch.device(device).type == "cuda" else "loop"
     return method
 
 
@@ -290,7 +283,7 @@ def evaluate_points(
         if set(direction) != set(names):
             missing, extra = sorted(set(names) - set(direction)), sorted(set(direction) - set(names))
             raise ValueError(f"direction {label} does not match the model's parameters (missing {missing}, extra {extra})")
-    method = resolve_method(method, data.device, len(alphas) * len(data))
+    method = resolve_method(method, data.device)
     started = last = time.perf_counter()
 
     def progress(done: int) -> None:
