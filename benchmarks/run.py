@@ -5,16 +5,17 @@
 
 Times side by side (medians of --repeats runs, with their spread) and writes
 benchmarks/results.md:
-    1. one LeNet-5 epoch and its validation pass (as the handout's notebook loop does): a Dataset
+  1. one LeNet-5 epoch and its validation pass (as the handout's notebook loop does): a Dataset
      of PIL images with ToTensor + Normalize through a DataLoader (batch 64; validation batch
-     1000) against gridscape's in-memory training path;
+     1000), training the handout's LeNet-5, against gridscape's in-memory training path;
   2. a 3x3 learning-rate x momentum grid: nine notebook trainings one after another against
      gridscape's fused pack;
   3. 25 loss-landscape points: the reference way (load_state_dict per point, then a DataLoader
      pass with batch 1000) against what a landscape chunk job runs once its files are loaded
      (``gridscape.landscape.steps.evaluate_grid_points`` with the default config, on the
-     channels-last model ``load_model`` gives), and the compiled loop (``method: compile``,
-     the automatic choice for larger jobs) with its one-off compile time;
+     channels-last model ``load_model`` gives), and the compiled loop (``method: compile``)
+     with its one-off compile time;
+  4. the peak resident memory of a CIFAR-10 training job, in its own process;
 and the fraction of the machine's float32 matrix-multiply rate that training reaches.
 The ways alternate within each repeat, so a busy neighbour slows both alike.
 """
@@ -26,7 +27,9 @@ import copy
 import platform
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,13 +39,15 @@ import torchvision
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from gridscape.config import validate
+from gridscape.config import grid_cells, validate
 from gridscape.data.loader import TensorData
 from gridscape.landscape.directions import parameters_of, random_direction
 from gridscape.landscape.steps import evaluate_grid_points
 from gridscape.models import build_model
 from gridscape.train import seed_everything, train
 from gridscape.train_fused import train_fused
+
+ROOT = Path(__file__).resolve().parents[1]
 
 MEAN = (0.4914, 0.4822, 0.4465)
 STD = (0.2470, 0.2435, 0.2616)
@@ -162,6 +167,55 @@ def gridscape_landscape(model: nn.Module, data: TensorData, delta, eta, coords, 
     return time.perf_counter() - start, result.method
 
 
+def pack_job_peak_memory(train_images: int, test_images: int) -> tuple[float, str]:
+    """Peak resident memory (MB) of the default study's first training job (``train_pack``: its
+    nine lr x momentum cells fused, one epoch) on random data of CIFAR-10's shape, run in a
+    fresh process as the workflow runs it: the prepared .npz and the split read from disk, the
+    split's train part ``train_images`` (45,000 for CIFAR-10, plus 5,000 validation images).
+    Returns the MB and what the job trained."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, __file__, "--pack-job", tmp, "--train-images", str(train_images),
+                   "--eval-images", str(test_images)]
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
+    what, peak = done.stdout.strip().splitlines()[-1].rsplit(" ", 1)
+    return float(peak), what
+
+
+def run_pack_job(workdir: Path, train_images: int, test_images: int) -> None:
+    """The job ``pack_job_peak_memory`` measures; prints what it trained and its peak RSS in MB."""
+    import yaml
+
+    from gridscape.data.split import stratified_split
+    from gridscape.io import write_csv, write_npz
+    from gridscape.search import plan_packs
+    from gridscape.study import run_pack
+
+    raw = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    raw["train"]["epochs"] = 1
+    config = validate(raw)
+    total = round(train_images / (1 - config["split"]["val_fraction"]))
+    rng = np.random.default_rng(0)
+    train_labels = rng.integers(0, 10, total)
+    write_npz(
+        workdir / "cifar10.npz",
+        train_images=rng.integers(0, 256, (total, 3, 32, 32), dtype=np.uint8),
+        train_labels=train_labels,
+        test_images=rng.integers(0, 256, (test_images, 3, 32, 32), dtype=np.uint8),
+        test_labels=rng.integers(0, 10, test_images),
+        classes=np.array([f"class{i}" for i in range(10)]),
+        mean=np.array(MEAN, dtype=np.float32),
+        std=np.array(STD, dtype=np.float32),
+    )
+    write_csv(workdir / "split.csv", stratified_split(train_labels, config["split"]["val_fraction"], config["split"]["seed"]))
+    pack = plan_packs(config, grid_cells(config), config["search"]["fuse"])[0]
+    run_pack(config, pack, str(workdir / "cifar10.npz"), str(workdir / "split.csv"), str(workdir / "pack"))
+    # VmHWM, not ru_maxrss: Linux carries the parent's ru_maxrss over fork and exec
+    status = Path("/proc/self/status").read_text()
+    peak = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
+    print(f"{len(pack.models)} fused LeNet-5s, 1 epoch on {train_images} images, read from a prepared .npz of "
+          f"{total + test_images} uint8 images {peak:.0f}")
+
+
 def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
     a, b = torch.randn(size, size), torch.randn(size, size)
     a @ b
@@ -188,8 +242,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="4,500 / 1,000 images, 1 repeat")
     parser.add_argument("--skip-grid", action="store_true",
                         help="leave out the 3x3 grid (its nine notebook trainings are most of the run time)")
+    parser.add_argument("--skip-memory", action="store_true",
+                        help="leave out the peak memory of a CIFAR-10 training job (about a minute)")
     parser.add_argument("--output", type=Path, default=Path(__file__).with_name("results.md"))
+    parser.add_argument("--pack-job", type=Path, help=argparse.SUPPRESS)  # the process pack_job_peak_memory starts
     args = parser.parse_args()
+    if args.pack_job:
+        run_pack_job(args.pack_job, args.train_images, args.eval_images)
+        return
     if args.quick:
         args.train_images, args.eval_images, args.repeats, args.grid_epochs, args.points = 4500, 1000, 1, 1, 9
     torch.set_num_threads(args.threads)
@@ -240,6 +300,14 @@ def main() -> None:
         results["land_compiled"].append(gridscape_landscape(job_model, eval_data, delta, eta, coords, "compile")[0])
         print(f"repeat {repeat + 1}/{args.repeats}: " + ", ".join(f"{k} {v[-1]:.1f}s" for k, v in results.items() if v), flush=True)
     gflops = matmul_gflops()
+    memory_line = "Peak resident memory of a CIFAR-10 training job: not measured (--skip-memory)."
+    if not args.skip_memory:
+        peak_mb, trained = pack_job_peak_memory(args.train_images, args.eval_images)
+        memory_line = (
+            f"Peak resident memory of a CIFAR-10 training job (the default study's first `train_pack` job in its own "
+            f"process: {trained}): {peak_mb:.0f} MB "
+            "(target: under 1,500 MB)."
+        )
     med = {k: statistics.median(v) for k, v in results.items() if v}
     # both epoch times include the validation pass, so the training rate is a lower bound
     train_rate = args.train_images / med["epoch_gridscape"]
@@ -283,6 +351,7 @@ def main() -> None:
         f"{train_rate * TRAIN_FLOP_PER_IMAGE / 1e9 / gflops:.0%} of that rate"
         + ("." if args.skip_grid else f" (fused grid: "
            f"{args.train_images * args.grid_epochs * len(GRID) / med['grid_gridscape'] * TRAIN_FLOP_PER_IMAGE / 1e9 / gflops:.0%})."),
+        memory_line,
         f"Peak resident memory of this benchmark process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB "
         "(it holds the data twice: as tensors and as PIL images).",
         "",
