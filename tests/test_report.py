@@ -354,3 +354,15 @@ def test_many_classes_get_a_summary_table(tmp_path):
     tex = render_tex(inputs)
     assert "Smallest class" in tex and "class99" not in tex
     assert "one hundred" not in tex and "100 classes" in tex.replace("\\,", "")
+
+
+@pytest.mark.parametrize("activation, pools_first", [("relu", True), ("tanh", False)])
+def test_network_section_explains_pooling_before_relu_only_when_the_table_shows_it(tmp_path, activation, pools_first):
+    config = study_config()
+    config["model"] = {"name": "lenet5", "activation": activation}
+    inputs = write_results(tmp_path / activation, config, on_edge=False)
+    ctx = build_context(inputs)
+    kinds = [row["type"] for row in ctx["network"]["layers"]][:3]
+    assert kinds == (["Conv2d", "MaxPool2d", "ReLU"] if pools_first else ["Conv2d", "Tanh", "MaxPool2d"])
+    assert ctx["network"]["pool_first"] is pools_first
+    assert ("so gridscape pools first" in render_tex(inputs)) is pools_first

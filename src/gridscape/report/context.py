@@ -387,6 +387,8 @@ def network_context(config: Mapping, layers: pd.DataFrame, forward: Mapping) -> 
         "n_linear": sum(t == "Linear" for t in types),
         "n_pool": sum("Pool" in t for t in types),
         "activation_type": next((r["type"] for r in rows if r["description"].endswith("activation")), ""),
+        # a pooling layer straight before an activation (LeNet-5 with ReLU, models.lenet.POOL_FIRST)
+        "pool_first": any("Pool" in a["type"] and b["description"].endswith("activation") for a, b in zip(rows, rows[1:])),
         "model": get_key(config, "model.name", "lenet5"),
         "title": MODEL_TITLES.get(get_key(config, "model.name", "lenet5"), get_key(config, "model.name", "lenet5")),
         "activation": get_key(config, "model.activation", "relu"),
