@@ -217,6 +217,17 @@ def run_pack_job(workdir: Path, train_images: int, test_images: int) -> None:
           f"{total + test_images} uint8 images {peak:.0f}")
 
 
+def cpu_name() -> str:
+    """The CPU's model name (Linux), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} ({platform.machine()})"
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
     a, b = torch.randn(size, size), torch.randn(size, size)
     a @ b
@@ -316,7 +327,7 @@ def main() -> None:
         "# Benchmark: gridscape against the notebook way",
         "",
         f"Command: `{' '.join(['python', *sys.argv])}`, {time.strftime('%Y-%m-%d %H:%M')}.",
-        f"Machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
+        f"Machine: {cpu_name()}, {torch.get_num_threads()} torch threads, "
         f"Python {platform.python_version()}, torch {torch.__version__}, torchvision {torchvision.__version__}, CPU only.",
         f"Data: random uint8 images 3x32x32, 10 classes, {args.train_images} training and {args.eval_images} "
         f"evaluation images. Medians of {args.repeats} repeats (min, max); the ways alternate within a repeat.",
