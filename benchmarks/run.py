@@ -48,6 +48,15 @@ from gridscape.train import seed_everything, train
 from gridscape.train_fused import train_fused
 
 ROOT = Path(__file__).resolve().parents[1]
+# where every way runs (--device); the notebook and reference ways move each batch there
+DEVICE = torch.device("cpu")
+
+
+def elapsed(start: float) -> float:
+    """Seconds since ``start``, once the device has finished what was queued."""
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize(DEVICE)
+    return time.perf_counter() - start
 
 MEAN = (0.4914, 0.4822, 0.4465)
 STD = (0.2470, 0.2435, 0.2616)
@@ -97,7 +106,7 @@ def notebook_epochs(dataset: Dataset, eval_set: Dataset, lr: float, momentum: fl
                     make_model=handout_lenet) -> float:
     """The handout notebook's loop: train an epoch, then validate (test batch size 1000)."""
     torch.manual_seed(seed)
-    model = make_model()
+    model = make_model().to(DEVICE)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     loader = DataLoader(dataset, batch_size=64, shuffle=True, num_workers=0)
     eval_loader = DataLoader(eval_set, batch_size=1000, shuffle=False, num_workers=0)
@@ -105,14 +114,16 @@ def notebook_epochs(dataset: Dataset, eval_set: Dataset, lr: float, momentum: fl
     for _ in range(epochs):
         model.train()
         for x, y in loader:
+            x, y = x.to(DEVICE), y.to(DEVICE)
             optimizer.zero_grad()
             nn.functional.cross_entropy(model(x), y).backward()
             optimizer.step()
         model.eval()
         with torch.no_grad():
             for x, y in eval_loader:
+                x, y = x.to(DEVICE), y.to(DEVICE)
                 nn.functional.cross_entropy(model(x), y, reduction="sum").item()
-    return time.perf_counter() - start
+    return elapsed(start)
 
 
 def study_config(epochs: int) -> dict:
@@ -122,10 +133,10 @@ def study_config(epochs: int) -> dict:
 def gridscape_epochs(train_data: TensorData, eval_data: TensorData, epochs: int) -> float:
     config = study_config(epochs)
     seed_everything(42)
-    model = lenet()
+    model = lenet().to(DEVICE)
     start = time.perf_counter()
     train(model, train_data, eval_data, config["optimizer"], config["train"], progress=False)
-    return time.perf_counter() - start
+    return elapsed(start)
 
 
 def gridscape_grid(train_data: TensorData, eval_data: TensorData, epochs: int) -> float:
@@ -137,7 +148,7 @@ def gridscape_grid(train_data: TensorData, eval_data: TensorData, epochs: int) -
     optimizers = [{**config["optimizer"], "lr": lr, "momentum": m} for lr, m in GRID]
     start = time.perf_counter()
     train_fused(models, optimizers, [42] * len(GRID), train_data, eval_data, config["train"], progress=False)
-    return time.perf_counter() - start
+    return elapsed(start)
 
 
 def reference_landscape(model: nn.Module, dataset: Dataset, delta, eta, coords) -> float:
@@ -154,9 +165,10 @@ def reference_landscape(model: nn.Module, dataset: Dataset, delta, eta, coords) 
         total = 0.0
         with torch.no_grad():
             for x, y in loader:
+                x, y = x.to(DEVICE), y.to(DEVICE)
                 total += nn.functional.cross_entropy(model(x), y, reduction="sum").item()
     model.load_state_dict(theta)
-    return time.perf_counter() - start
+    return elapsed(start)
 
 
 def gridscape_landscape(model: nn.Module, data: TensorData, delta, eta, coords, method: str = "auto") -> tuple[float, str]:
@@ -165,7 +177,7 @@ def gridscape_landscape(model: nn.Module, data: TensorData, delta, eta, coords, 
     landscape = dict(study_config(1)["landscape"], method=method)
     start = time.perf_counter()
     result = evaluate_grid_points(model, data, delta, eta, [a for a, _ in coords], [b for _, b in coords], landscape)
-    return time.perf_counter() - start, result.method
+    return elapsed(start), result.method
 
 
 def pack_job_peak_memory(train_images: int, test_images: int) -> tuple[float, str]:
@@ -229,13 +241,14 @@ def cpu_name() -> str:
 
 
 def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
-    a, b = torch.randn(size, size), torch.randn(size, size)
+    a, b = torch.randn(size, size, device=DEVICE), torch.randn(size, size, device=DEVICE)
     a @ b
+    elapsed(0.0)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         a @ b
-        times.append(time.perf_counter() - start)
+        times.append(elapsed(start))
     return 2 * size**3 / min(times) / 1e9
 
 
@@ -256,6 +269,8 @@ def main() -> None:
                         help="leave out the 3x3 grid (its nine notebook trainings are most of the run time)")
     parser.add_argument("--skip-memory", action="store_true",
                         help="leave out the peak memory of a CIFAR-10 training job (about a minute)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where every way trains and evaluates (cuda: also times the landscape's eager loop)")
     parser.add_argument("--output", type=Path, default=Path(__file__).with_name("results.md"))
     parser.add_argument("--pack-job", type=Path, help=argparse.SUPPRESS)  # the process pack_job_peak_memory starts
     args = parser.parse_args()
@@ -264,21 +279,26 @@ def main() -> None:
         return
     if args.quick:
         args.train_images, args.eval_images, args.repeats, args.grid_epochs, args.points = 4500, 1000, 1, 1, 9
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    if DEVICE.type == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: torch sees no GPU here; run with --device cpu")
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     train_images = rng.integers(0, 256, (args.train_images, 3, 32, 32), dtype=np.uint8)
     train_labels = rng.integers(0, 10, args.train_images)
     eval_images = rng.integers(0, 256, (args.eval_images, 3, 32, 32), dtype=np.uint8)
     eval_labels = rng.integers(0, 10, args.eval_images)
-    cpu = torch.device("cpu")
-    train_data = TensorData.from_arrays(train_images, train_labels, MEAN, STD, cpu)
-    eval_data = TensorData.from_arrays(eval_images, eval_labels, MEAN, STD, cpu)
+    train_data = TensorData.from_arrays(train_images, train_labels, MEAN, STD, DEVICE)
+    eval_data = TensorData.from_arrays(eval_images, eval_labels, MEAN, STD, DEVICE)
     notebook_train = PILDataset(train_images, train_labels)
     notebook_eval = PILDataset(eval_images, eval_labels)
     torch.manual_seed(0)
     landscape_model = lenet()
     weights = parameters_of(landscape_model)
     delta, eta = random_direction(weights, 1), random_direction(weights, 2)
+    landscape_model = landscape_model.to(DEVICE)
+    delta_on_device, eta_on_device = ({k: v.to(DEVICE) for k, v in d.items()} for d in (delta, eta))
     side = int(round(args.points**0.5))
     axis = np.linspace(-1, 1, side)
     coords = [(float(a), float(b)) for b in axis for a in axis]
@@ -295,7 +315,7 @@ def main() -> None:
 
     results: dict[str, list[float]] = {k: [] for k in (
         "epoch_notebook", "epoch_notebook_pool_first", "epoch_gridscape", "grid_notebook", "grid_gridscape",
-        "land_reference", "land_reference_pool_first", "land_gridscape", "land_compiled")}
+        "land_reference", "land_reference_pool_first", "land_gridscape", "land_loop", "land_compiled")}
     auto_method = ""
     for repeat in range(args.repeats):
         results["epoch_notebook"].append(notebook_epochs(notebook_train, notebook_eval, 0.01, 0.5, 1))
@@ -305,10 +325,12 @@ def main() -> None:
         if not args.skip_grid:
             results["grid_notebook"].append(sum(notebook_epochs(notebook_train, notebook_eval, lr, m, args.grid_epochs) for lr, m in GRID))
             results["grid_gridscape"].append(gridscape_grid(train_data, eval_data, args.grid_epochs))
-        results["land_reference"].append(reference_landscape(handout_model, notebook_eval, delta, eta, coords))
-        results["land_reference_pool_first"].append(reference_landscape(landscape_model, notebook_eval, delta, eta, coords))
+        for key, model in (("land_reference", handout_model), ("land_reference_pool_first", landscape_model)):
+            results[key].append(reference_landscape(model, notebook_eval, delta_on_device, eta_on_device, coords))
         seconds, auto_method = gridscape_landscape(job_model, eval_data, delta, eta, coords)
         results["land_gridscape"].append(seconds)
+        if auto_method != "loop":
+            results["land_loop"].append(gridscape_landscape(job_model, eval_data, delta, eta, coords, "loop")[0])
         results["land_compiled"].append(gridscape_landscape(job_model, eval_data, delta, eta, coords, "compile")[0])
         print(f"repeat {repeat + 1}/{args.repeats}: " + ", ".join(f"{k} {v[-1]:.1f}s" for k, v in results.items() if v), flush=True)
     gflops = matmul_gflops()
@@ -328,7 +350,9 @@ def main() -> None:
         "",
         f"Command: `{' '.join(['python', *sys.argv])}`, {time.strftime('%Y-%m-%d %H:%M')}.",
         f"Machine: {cpu_name()}, {torch.get_num_threads()} torch threads, "
-        f"Python {platform.python_version()}, torch {torch.__version__}, torchvision {torchvision.__version__}, CPU only.",
+        f"Python {platform.python_version()}, torch {torch.__version__}, torchvision {torchvision.__version__}, "
+        + (f"every way on {torch.cuda.get_device_name(DEVICE)} (notebook data loading on the CPU)."
+           if DEVICE.type == "cuda" else "CPU only."),
         f"Data: random uint8 images 3x32x32, 10 classes, {args.train_images} training and {args.eval_images} "
         f"evaluation images. Medians of {args.repeats} repeats (min, max); the ways alternate within a repeat.",
         "",
@@ -344,6 +368,9 @@ def main() -> None:
         f"{summary(results['land_gridscape'])} | {med['land_reference'] / med['land_gridscape']:.2f}x |",
         f"| the same points, `method: compile`, compiling excluded (see below) | {summary(results['land_reference'])} | "
         f"{summary(results['land_compiled'])} | {med['land_reference'] / med['land_compiled']:.2f}x |",
+        *([f"| the same points, `method: loop` | {summary(results['land_reference'])} | "
+           f"{summary(results['land_loop'])} | {med['land_reference'] / med['land_loop']:.2f}x |"]
+          if results["land_loop"] else []),
         "",
         f"Per landscape point: reference {med['land_reference'] / len(coords):.3f} s, gridscape "
         f"{med['land_gridscape'] / len(coords):.3f} s ({auto_method}), compiled {med['land_compiled'] / len(coords):.3f} s. "
