@@ -293,7 +293,7 @@ def main() -> None:
     eval_data = TensorData.from_arrays(eval_images, eval_labels, MEAN, STD, DEVICE)
     notebook_train = PILDataset(train_images, train_labels)
     notebook_eval = PILDataset(eval_images, eval_labels)
-    torch.manual_seed(0)
+    seed_everything(0)  # as every job does: deterministic kernels, no TF32 on a GPU
     landscape_model = lenet()
     weights = parameters_of(landscape_model)
     delta, eta = random_direction(weights, 1), random_direction(weights, 2)

@@ -216,3 +216,10 @@ def test_gpu_count_reads_the_driver_and_cuda_visible_devices(tmp_path, monkeypat
     assert visible_gpu_count(tmp_path) == 1
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     assert visible_gpu_count(tmp_path) == 0
+
+
+def test_seed_everything_keeps_float32_convolutions_out_of_tf32():
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
+    seed_everything(0)
+    assert torch.backends.cudnn.allow_tf32 is False and torch.backends.cuda.matmul.allow_tf32 is False
+    assert torch.are_deterministic_algorithms_enabled()
