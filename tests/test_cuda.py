@@ -17,11 +17,10 @@ os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 from gridscape.landscape.directions import parameters_of, random_direction  # noqa: E402
 from gridscape.landscape.evaluate import EvalSet, evaluate_points  # noqa: E402
-from gridscape.models import build_model  # noqa: E402
 from gridscape.models.layers import MaxPool2d  # noqa: E402
-from gridscape.train import evaluate, seed_everything, train  # noqa: E402
+from gridscape.train import evaluate, train  # noqa: E402
 from gridscape.train_fused import train_fused  # noqa: E402
-from test_fused import config_with, tiny_data  # noqa: E402
+from test_fused import config_with, new_model, tiny_data  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="torch sees no GPU")
 CUDA = torch.device("cuda")
@@ -36,8 +35,7 @@ def on(device, dtype=torch.float32, seed=0):
 
 
 def lenet(config, device, dtype):
-    seed_everything(config["train"]["seed"])
-    return build_model(config["model"], (1, 28, 28), 3).to(device=device, dtype=dtype)
+    return new_model(config).to(device=device, dtype=dtype)
 
 
 def test_batches_and_augmentations_stay_on_the_device():

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from gridscape.models import build_model, count_parameters
+from gridscape.models.lenet import in_course_order
 from gridscape.models.vgg import BLOCK_VARIANTS, ProcessingBlock
 
 CIFAR100 = (3, 32, 32)
@@ -72,26 +73,13 @@ def test_registry_passes_each_model_only_its_own_options():
         build_model({"name": "resnet"}, (3, 32, 32), 10)
 
 
-def course_order_copy(model: torch.nn.Module) -> torch.nn.Module:
-    """The same LeNet-5 with every activation before its pooling, as the course writes it."""
-    import copy
-
-    course = copy.deepcopy(model)
-    layers = list(course.features)
-    for i in range(len(layers) - 1):
-        if isinstance(layers[i], torch.nn.MaxPool2d) and not isinstance(layers[i + 1], torch.nn.Conv2d):
-            layers[i], layers[i + 1] = layers[i + 1], layers[i]
-    course.features = torch.nn.Sequential(*layers)
-    return course
-
-
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_lenet5_pooling_before_relu_trains_bit_identically_to_the_course_order(channels_last):
     torch.manual_seed(0)
     model = build_model({"name": "lenet5", "activation": "relu"}, (3, 32, 32), 10)
     kinds = [type(m).__name__ for m in model.features]
     assert kinds == ["Conv2d", "MaxPool2d", "ReLU", "Conv2d", "MaxPool2d", "ReLU"]
-    course = course_order_copy(model)
+    course = in_course_order(model)
     initial = [p.detach().clone() for p in model.parameters()]
     assert [type(m).__name__ for m in course.features] == ["Conv2d", "ReLU", "MaxPool2d"] * 2
     fmt = torch.channels_last if channels_last else torch.contiguous_format

@@ -30,11 +30,11 @@ class MaxPool2d(nn.MaxPool2d):
     maximum of each window: the fast path's gradient would split ties.
     """
 
-    def _fast_path(self, x: Tensor) -> bool:
-        return (
-            x.dim() == 4
-            and not (torch.is_grad_enabled() and x.requires_grad)
-            and _pair(self.kernel_size) == (2, 2)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the window settings are fixed at construction: checked once, not per batch
+        self.pairwise = (
+            _pair(self.kernel_size) == (2, 2)
             and _pair(self.stride) == (2, 2)
             and _pair(self.padding) == (0, 0)
             and _pair(self.dilation) == (1, 1)
@@ -43,4 +43,6 @@ class MaxPool2d(nn.MaxPool2d):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        return max_pool_2x2(x) if self._fast_path(x) else super().forward(x)
+        if self.pairwise and x.dim() == 4 and not (torch.is_grad_enabled() and x.requires_grad):
+            return max_pool_2x2(x)
+        return super().forward(x)
