@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from .data.loader import TensorData
 from .gradient_flow import GradientFlow
+from .objective import CLASSIFICATION, Objective
 
 log = logging.getLogger(__name__)
 
@@ -50,26 +51,41 @@ class Batches(Protocol):
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, data: Batches, batch_size: int) -> tuple[float, float]:
-    """Mean cross-entropy (summed in float64) and accuracy over ``data``, in eval mode.
+def evaluate_metrics(
+    model: nn.Module, data: Batches, batch_size: int, objective: Objective = CLASSIFICATION
+) -> dict[str, float]:
+    """The objective's metrics (``objective.metrics``, in order) over ``data``, in eval mode:
+    each batch's sums (``Objective.batch_sums``, the loss in float64) are added up on the
+    device and divided by ``len(data)`` once at the end.
 
     ``data`` is anything with ``batches(batch_size)`` yielding normalised (images, labels) in
-    a fixed order, ``len()`` and ``images`` on the device. The one evaluation of the package:
-    the landscape's centre check compares grid points with it bit for bit.
+    a fixed order, ``len()`` and ``images`` on the device.
     """
     was_training = model.training
     model.eval()
-    loss_sum = torch.zeros((), dtype=torch.float64, device=data.images.device)
-    correct = torch.zeros((), dtype=torch.int64, device=data.images.device)
+    totals: dict[str, torch.Tensor] = {}
     try:
         for images, labels in data.batches(batch_size):
-            logits = model(images)
-            loss_sum += nn.functional.cross_entropy(logits, labels, reduction="sum").double()
-            correct += (logits.argmax(dim=1) == labels).sum()
+            for name, value in objective.batch_sums(model(images), images, labels).items():
+                if name not in totals:  # a zero of the sum's own dtype: float64 loss, int64 hits
+                    totals[name] = torch.zeros((), dtype=value.dtype, device=data.images.device)
+                totals[name] += value
     finally:
         model.train(was_training)
     n = len(data)
-    return float(loss_sum) / n, int(correct) / n
+    # .item() gives a Python int for counts and a float for float64 sums: int / n, float / n as before
+    return {name: totals[name].item() / n for name in objective.metrics}
+
+
+def evaluate(
+    model: nn.Module, data: Batches, batch_size: int, objective: Objective = CLASSIFICATION
+) -> tuple[float, ...]:
+    """``evaluate_metrics`` as a tuple in ``objective.metrics`` order: (mean cross-entropy,
+    accuracy) for classification. The one evaluation of the package: the landscape's centre
+    check compares grid points with it bit for bit.
+    """
+    metrics = evaluate_metrics(model, data, batch_size, objective)
+    return tuple(metrics[name] for name in objective.metrics)
 
 
 @dataclass
@@ -77,7 +93,7 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     status: str = "ok"  # "ok" or "diverged"
     seconds: float = 0.0
-    best_epoch: int | None = None  # with keep_best: the epoch of the highest evaluation accuracy
+    best_epoch: int | None = None  # with keep_best: the epoch of the best evaluation (Objective.best)
     best_state: dict[str, torch.Tensor] | None = None  # ... and the weights after it (on the CPU)
 
 
@@ -121,13 +137,17 @@ def train(
     progress: bool = True,
     gradient_flow: GradientFlow | None = None,
     keep_best: bool = False,
+    objective: Objective = CLASSIFICATION,
 ) -> TrainResult:
-    """Train ``model`` for ``train_config['epochs']`` epochs, evaluating on ``eval_data`` each epoch.
+    """Train ``model`` for ``train_config['epochs']`` epochs on ``objective``'s loss, evaluating
+    on ``eval_data`` each epoch.
 
-    Stops early, with status 'diverged', at the end of the first epoch whose training loss is
-    NaN or infinite, or whose evaluation loss is. ``gradient_flow`` records the gradients of
-    every step; ``keep_best`` keeps the weights of the epoch with the highest evaluation
-    accuracy (the first such epoch on ties).
+    Each history row holds epoch, train_<m> and <eval_name>_<m> for the objective's metrics m,
+    lr and seconds. Stops early, with status 'diverged', at the end of the first epoch whose
+    training loss is NaN or infinite, or whose evaluation loss is. ``gradient_flow`` records the
+    gradients of every step; ``keep_best`` keeps the weights of the epoch with the best
+    evaluation metric ``objective.best`` (for classification the highest accuracy; the first
+    such epoch on ties; only epochs with a finite evaluation loss).
     """
     if train_config["channels_last"]:
         model = model.to(memory_format=torch.channels_last)
@@ -138,13 +158,15 @@ def train(
     augmentations = tuple(train_config["augmentation"])
     result = TrainResult()
     n_batches = math.ceil(len(train_data) / batch_size)
+    best_key = f"{eval_name}_{objective.best}"
     for epoch in range(1, int(train_config["epochs"]) + 1):
         start = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
         model.train()
-        # Per step only what must be kept (the loss, the predictions, the labels); the epoch's
-        # sums are formed once at its end, so a step launches no bookkeeping kernels.
-        losses, sizes, predictions, targets = [], [], [], []
+        # Per step only what must be kept (the loss, and what the objective's other metrics
+        # need); the epoch's sums are formed once at its end, so a step launches no
+        # bookkeeping kernels and never waits for the device.
+        losses, sizes, kept = [], [], []
         bar = tqdm(
             train_data.batches(batch_size, generator, augmentations),
             total=n_batches,
@@ -154,8 +176,8 @@ def train(
             leave=False,
         )
         for images, labels in bar:
-            logits = model(images)
-            loss = nn.functional.cross_entropy(logits, labels)
+            output = model(images)
+            loss = objective.loss(output, images, labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if gradient_flow is not None:
@@ -163,8 +185,7 @@ def train(
             optimizer.step()
             losses.append(loss.detach())
             sizes.append(labels.shape[0])
-            predictions.append(logits.detach().argmax(dim=1))
-            targets.append(labels)
+            kept.append(objective.keep(output, images, labels))
         bar.close()
         if scheduler is not None:
             scheduler.step()
@@ -174,30 +195,28 @@ def train(
         loss_sum = 0.0
         for value, size in zip(torch.stack(losses).tolist(), sizes):
             loss_sum += value * size
-        correct = int((torch.cat(predictions) == torch.cat(targets)).sum())
-        del losses, predictions, targets
-        train_loss = loss_sum / len(train_data)
-        eval_loss, eval_acc = evaluate(model, eval_data, int(train_config["eval_batch_size"]))
+        train_metrics = {"loss": loss_sum / len(train_data), **objective.train_metrics(kept, len(train_data))}
+        del losses, kept
+        eval_metrics = evaluate_metrics(model, eval_data, int(train_config["eval_batch_size"]), objective)
         seconds = time.perf_counter() - start
         result.seconds += seconds
         row = {
             "epoch": epoch,
-            "train_loss": train_loss,
-            "train_acc": correct / len(train_data),
-            f"{eval_name}_loss": eval_loss,
-            f"{eval_name}_acc": eval_acc,
+            **{f"train_{m}": train_metrics[m] for m in objective.metrics},
+            **{f"{eval_name}_{m}": eval_metrics[m] for m in objective.metrics},
             "lr": lr,
             "seconds": seconds,
         }
         result.history.append(row)
-        best_acc = -1.0 if result.best_epoch is None else result.history[result.best_epoch - 1][f"{eval_name}_acc"]
-        if keep_best and math.isfinite(eval_loss) and eval_acc > best_acc:
+        train_loss, eval_loss = train_metrics["loss"], eval_metrics["loss"]
+        if keep_best and math.isfinite(eval_loss) and _improves(objective, row[best_key], result, best_key):
             result.best_epoch = epoch
             result.best_state = {k: v.detach().clone().cpu() for k, v in model.state_dict().items()}
         log.info(
-            "epoch %d/%d  train_loss %.4f  train_acc %.4f  %s_loss %.4f  %s_acc %.4f  %.1fs",
-            epoch, train_config["epochs"], train_loss, row["train_acc"],
-            eval_name, eval_loss, eval_name, eval_acc, seconds,
+            "epoch %d/%d  %s  %.1fs",
+            epoch, train_config["epochs"],
+            "  ".join(f"{key} {row[key]:.4f}" for key in row if key not in ("epoch", "lr", "seconds")),
+            seconds,
         )
         if not (math.isfinite(train_loss) and math.isfinite(eval_loss)):
             result.status = "diverged"
@@ -207,3 +226,11 @@ def train(
             )
             break
     return result
+
+
+def _improves(objective: Objective, value: float, result: TrainResult, key: str) -> bool:
+    """Strictly better than the best epoch so far (so the first of equals stays), or the first."""
+    if result.best_epoch is None:
+        return True
+    best = result.history[result.best_epoch - 1][key]
+    return value > best if objective.higher_is_better else value < best
