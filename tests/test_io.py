@@ -52,3 +52,22 @@ def test_non_finite_numbers_become_null_and_npz_refuses_objects(tmp_path):
     assert json.loads((tmp_path / "m.json").read_text()) == {"loss": None, "acc": 0.5, "nested": [None]}
     with pytest.raises(TypeError, match="pickling"):
         io.write_npz(tmp_path / "a.npz", bad=np.array([{"x": 1}], dtype=object))
+
+
+def test_safetensors_files_are_byte_identical_across_processes(tmp_path):
+    """safetensors writes its metadata from a Rust HashMap (a new order in every process);
+    gridscape sorts it, so the same tensors give the same bytes in any process."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, torch; from gridscape import io; "
+        "io.write_safetensors(sys.argv[1], {'w': torch.arange(6.0).reshape(2, 3)}, "
+        "{k: str(i) for i, k in enumerate('normalization ignore delta_seed eta_seed a b c d'.split())})"
+    )
+    paths = [tmp_path / f"{i}.safetensors" for i in range(6)]
+    for path in paths:
+        subprocess.run([sys.executable, "-c", code, str(path)], check=True)
+    assert len({path.read_bytes() for path in paths}) == 1
+    header = paths[0].read_bytes()[8:200].decode(errors="ignore")
+    assert header.index('"a"') < header.index('"delta_seed"') < header.index('"normalization"')

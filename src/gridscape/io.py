@@ -138,6 +138,25 @@ def write_safetensors(path: str | os.PathLike, tensors: Mapping[str, Any], metad
     contiguous = {name: tensor.detach().cpu().contiguous() for name, tensor in tensors.items()}
     with atomic_path(path) as tmp:
         save_file(contiguous, str(tmp), metadata=dict(metadata) if metadata else None)
+        _sort_safetensors_metadata(tmp)
+
+
+def _sort_safetensors_metadata(path: str | os.PathLike) -> None:
+    """Put the header's metadata in key order. safetensors writes it from a Rust HashMap, whose
+    order changes from process to process, so the same tensors and metadata gave files that
+    differ in the order of two header entries; sorting keeps the header's length and the data."""
+    with open(path, "r+b") as handle:
+        size = int.from_bytes(handle.read(8), "little")
+        raw = handle.read(size)
+        header = json.loads(raw)
+        if not isinstance(header.get("__metadata__"), dict):
+            return
+        header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+        text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
+        if len(text) > size or json.loads(text) != json.loads(raw):
+            return
+        handle.seek(8)
+        handle.write(text.ljust(size, b" "))
 
 
 def read_safetensors(path: str | os.PathLike) -> dict[str, Any]:
