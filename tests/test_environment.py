@@ -33,3 +33,18 @@ def test_every_rule_names_the_conda_env():
         if path.name == "common.smk":
             continue
         assert conda == rules, f"{path.name}: {rules} rules but {conda} conda directives"
+
+
+def test_conda_env_does_not_install_gridscape_by_path():
+    """gridscape reaches conda jobs from src/ (see the env file's header and
+    tests/test_conda_env.py). Snakemake creates the env from a copy of the env file under the
+    conda prefix, so a local path in its pip section would not point at this repository."""
+    env = yaml.safe_load((ROOT / "workflow" / "envs" / "gridscape.yaml").read_text())
+    pip_section = next(item["pip"] for item in env["dependencies"] if isinstance(item, dict))
+    for entry in pip_section:
+        text = entry.strip()
+        assert not text.startswith(("-", ".", "/", "~", "file:", "git+")), entry
+        assert "@" not in text and "gridscape" not in text.lower(), entry
+    for entry in env["dependencies"]:
+        if isinstance(entry, str):
+            assert "gridscape" not in entry.lower(), entry
