@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup demo demo-vgg test lint dag benchmark clean-demo
+.PHONY: setup demo demo-vgg demo-exercises test lint dag benchmark clean-demo
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ demo: setup
 demo-vgg: setup
 	$(BIN)/snakemake --cores $(CORES) --configfile config/demo-vgg.yaml
 
+demo-exercises: setup
+	$(BIN)/snakemake --cores $(CORES) --configfile config/cs5242-exercises.yaml
+
 test: setup
 	$(BIN)/python -m pytest
 
@@ -32,4 +35,4 @@ dag: setup
 	$(BIN)/snakemake --dag --configfile config/demo.yaml > results/dag.dot
 
 clean-demo:
-	rm -rf results/demo-digits results/demo-vgg-digits
+	rm -rf results/demo-digits results/demo-vgg-digits results/cs5242-exercises

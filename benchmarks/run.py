@@ -39,7 +39,8 @@ import torchvision
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from gridscape.config import grid_cells, validate
+from gridscape.config import validate
+from gridscape.kinds.search import grid_cells
 from gridscape.data.loader import TensorData
 from gridscape.landscape.directions import parameters_of, random_direction
 from gridscape.landscape.steps import evaluate_grid_points
@@ -195,8 +196,8 @@ def run_pack_job(workdir: Path, train_images: int, test_images: int) -> None:
 
     from gridscape.data.split import stratified_split
     from gridscape.io import write_csv, write_npz
-    from gridscape.search import plan_packs
-    from gridscape.study import run_pack
+    from gridscape.search.packs import plan_packs
+    from gridscape.search.steps import run_pack
 
     raw = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     raw["train"]["epochs"] = 1

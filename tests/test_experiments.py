@@ -9,12 +9,14 @@ import pytest
 import torch
 
 from gridscape import io
-from gridscape.config import ConfigError, experiment_cells, grid_cells, validate
+from gridscape.config import ConfigError, validate
+from gridscape.kinds.experiments import experiment_runs as experiment_cells
+from gridscape.kinds.search import grid_cells
 from gridscape.data.loader import TensorData
 from gridscape.experiments import check_table_against_histories, results_table, run_experiment, chosen_epoch
 from gridscape.gradient_flow import GradientFlow
 from gridscape.models import build_model
-from gridscape.search import plan_packs
+from gridscape.search.packs import plan_packs
 from gridscape.train import seed_everything, train
 
 VGG = {"name": "vgg", "num_filters": 4, "num_stages": 2, "blocks_per_stage": 1}
@@ -160,8 +162,12 @@ def test_experiment_writes_its_files_and_tests_the_best_epoch(tmp_path):
         (study(train={"augmentation": ["crop5"]}), "train.augmentation[0]", "crop4"),
         (study(optimizer={"min_lr": 0.001}), "optimizer.min_lr", "read only by optimizer.schedule cosine"),
         (study(optimizer={"schedule": "cosine", "min_lr": 0.05}), "optimizer.min_lr", "expected the cosine schedule to end below"),
-        (study(experiments={"test_epoch": "last"}), "experiments.test_epoch", "only a study of named experiments"),
-        (study(figures={"gradient_flow_overlay": ["a"]}), "figures.gradient_flow_overlay", "only a study of named experiments"),
+        (study(experiments={"test_epoch": "last"}), "experiments", "a study of kind 'search'"),
+        (study(figures={"gradient_flow_overlay": ["a"]}), "figures.gradient_flow_overlay", "a study of kind 'search' does not use it"),
+        (study(kind="exercises", search={"metric": "val_acc"}), "config key search", "expected no 'search' section"),
+        (study(kind="exercises", dataset={"name": "digits"}), "config key dataset", "expected no 'dataset' section"),
+        (study(kind="experiments"), "experiments.runs", "lists no run"),
+        (study(kind="grid"), "config key kind", "expected one of search, experiments, exercises"),
         (study(experiments={"runs": [{"name": "a", "label": "x"}, {"name": "x"}]}), "experiments.runs", "expected distinct labels"),
         (study(dataset={"name": "mnist"}, model={"name": "vgg", "num_stages": 5}), "model.num_stages", "at most 4"),
     ],

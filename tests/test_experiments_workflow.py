@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from gridscape.experiments import RESULT_COLUMNS
+from html_report import check_html_report
 from test_workflow import run_snakemake, write_config
 
 STUDY = "tiny-vgg"
@@ -101,3 +102,7 @@ def test_changing_a_figure_setting_retrains_nothing(study):
         assert "train_experiment" not in proc.stdout
     finally:
         write_config(workdir, experiments_config())
+
+
+def test_html_report_shows_every_declared_output(study):
+    assert check_html_report(study.parents[1], run_snakemake) == []

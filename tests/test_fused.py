@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from gridscape.config import grid_cells, validate
+from gridscape.config import validate
+from gridscape.kinds.search import grid_cells
 from gridscape.data.loader import TensorData
 from gridscape.fused import FusionError, fuse, unfuse_state
 from gridscape.models import build_model
-from gridscape.search import plan_packs
+from gridscape.search.packs import plan_packs
 from gridscape.train import seed_everything, train
 from gridscape.train_fused import train_fused
 

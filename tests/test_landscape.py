@@ -27,14 +27,15 @@ from gridscape.landscape.directions import cosine, filter_norms, load_directions
 from gridscape.landscape import evaluate as evaluate_module
 from gridscape.landscape.evaluate import COMPILE_RTOL, EvalSet, evaluate_points, resolve_method
 from gridscape.landscape.grid import (
-    AXES, Grid, MergeError, Surface, axis, centre_required_problem, chunk_frame, chunk_of, chunk_range,
+    AXES, PlaneGrid, MergeError, Surface, axis, centre_required_problem, chunk_frame, chunk_of, chunk_range,
     effective_chunks, merge_chunks,
 )
 from gridscape.landscape.line import interpolate, interpolation_ts, line_alphas, line_along
 from gridscape.landscape import steps
 from gridscape.landscape.data import select
 from gridscape.models import LeNet5
-from gridscape.study import best_config, final_subsets, load_dataset, load_model, new_model, to_tensors, training_indices
+from gridscape.final.resolve import resolve_final
+from gridscape.study import final_subsets, load_dataset, load_model, new_model, to_tensors, training_indices
 from gridscape.train import evaluate
 
 
@@ -89,7 +90,7 @@ def directions(model: nn.Module, normalization="filter", ignore="biasbn", seeds=
     return random_direction(w, seeds[0], normalization, ignore), random_direction(w, seeds[1], normalization, ignore)
 
 
-def surface_of(model, data, delta, eta, grid: Grid, method="loop") -> np.ndarray:
+def surface_of(model, data, delta, eta, grid: PlaneGrid, method="loop") -> np.ndarray:
     a, b = grid.coords(range(grid.size))
     return evaluate_points(model, data, delta, eta, a, b, method).loss.reshape(grid.shape)
 
@@ -209,7 +210,7 @@ def test_vmap_and_compile_equal_loop_and_the_model_is_left_bit_identical(make):
     before = snapshot(model)
     data = EvalSet.from_tensor_data(tensor_data(50), 16)
     delta, eta = directions(model, ignore="none")
-    grid = Grid(np.linspace(-1, 1, 4), np.linspace(-0.5, 1, 3))
+    grid = PlaneGrid(np.linspace(-1, 1, 4), np.linspace(-0.5, 1, 3))
     loop = surface_of(model, data, delta, eta, grid, "loop")
     vmap = surface_of(model, data, delta, eta, grid, "vmap")
     np.testing.assert_allclose(vmap, loop, rtol=1e-6, atol=0)  # the contract; measured here: < 1e-7
@@ -235,7 +236,7 @@ def test_vmap_points_do_not_depend_on_how_the_points_are_grouped():
     model = bn_net()
     data = EvalSet.from_tensor_data(tensor_data(50), 16)
     delta, eta = directions(model, ignore="none")
-    grid = Grid(np.linspace(-1, 1, 5), np.linspace(-1, 1, 3))
+    grid = PlaneGrid(np.linspace(-1, 1, 5), np.linspace(-1, 1, 3))
     a, b = grid.coords(range(grid.size))
     whole = evaluate_points(model, data, delta, eta, a, b, "vmap", points_per_pass=4).loss
     cuts = [slice(0, 3), slice(3, 10), slice(10, 15)]
@@ -250,7 +251,7 @@ def test_the_eval_batch_size_does_not_change_the_losses(method):
     model = bn_net()
     raw = tensor_data(60)
     delta, eta = directions(model, ignore="none")
-    grid = Grid(np.linspace(-1, 1, 3), np.linspace(-1, 1, 3))
+    grid = PlaneGrid(np.linspace(-1, 1, 3), np.linspace(-1, 1, 3))
     a, b = grid.coords(range(grid.size))
     small = evaluate_points(model, EvalSet.from_tensor_data(raw, 7), delta, eta, a, b, method)
     large = evaluate_points(model, EvalSet.from_tensor_data(raw, 1000), delta, eta, a, b, method)
@@ -282,7 +283,7 @@ def test_filter_normalised_surface_is_invariant_to_rescaling_a_relu_layer():
         scaled[0].bias.mul_(c)
         scaled[2].weight.div_(c)
     data = EvalSet.from_tensor_data(tensor_data(40), 40)
-    grid = Grid(np.linspace(-1, 1, 3), np.linspace(-1, 1, 3))
+    grid = PlaneGrid(np.linspace(-1, 1, 3), np.linspace(-1, 1, 3))
     for ignore in ("biasbn", "none"):
         original = surface_of(model, data, *directions(model, "filter", ignore), grid)
         rescaled = surface_of(scaled, data, *directions(scaled, "filter", ignore), grid)
@@ -297,7 +298,7 @@ def test_same_direction_twice_depends_only_on_alpha_plus_beta():
     model = relu_net()
     delta, _ = directions(model)
     data = EvalSet.from_tensor_data(tensor_data(30), 30)
-    grid = Grid(np.linspace(-1, 1, 5), np.linspace(-1, 1, 5))
+    grid = PlaneGrid(np.linspace(-1, 1, 5), np.linspace(-1, 1, 5))
     z = surface_of(model, data, delta, delta, grid)
     a, b = np.meshgrid(grid.alpha, grid.beta)  # shaped like z
     for s in np.unique(np.round(a + b, 9)):
@@ -324,7 +325,7 @@ def synthetic_loss(a, b):
     return 2.0 + a + 10 * b  # not symmetric in alpha and beta, and 2 at the centre
 
 
-def synthetic_chunks(grid: Grid, chunks: int) -> list[pd.DataFrame]:
+def synthetic_chunks(grid: PlaneGrid, chunks: int) -> list[pd.DataFrame]:
     frames = []
     for i in range(effective_chunks(grid.size, chunks)):
         points = list(chunk_range(grid.size, chunks, i))
@@ -335,7 +336,7 @@ def synthetic_chunks(grid: Grid, chunks: int) -> list[pd.DataFrame]:
 
 
 def test_non_square_grid_keeps_its_orientation(tmp_path):
-    grid = Grid(np.linspace(-1, 1, 7), np.linspace(0, 2, 5))  # 7 alphas x 5 betas
+    grid = PlaneGrid(np.linspace(-1, 1, 7), np.linspace(0, 2, 5))  # 7 alphas x 5 betas
     surface = merge_chunks(grid, synthetic_chunks(grid, 3))
     assert surface.loss.shape == (5, 7) and AXES == ("beta", "alpha")
     for i, a in enumerate(grid.alpha):
@@ -355,7 +356,7 @@ def test_non_square_grid_keeps_its_orientation(tmp_path):
 
 
 def test_merge_rejects_a_missing_or_duplicated_point_naming_it():
-    grid = Grid(np.linspace(-1, 1, 7), np.linspace(-1, 1, 5))
+    grid = PlaneGrid(np.linspace(-1, 1, 7), np.linspace(-1, 1, 5))
     frames = synthetic_chunks(grid, 3)
     names = [f"chunk_{i}.csv" for i in range(3)]
     holed = [frames[0], frames[1].drop(index=4), frames[2]]
@@ -379,7 +380,7 @@ def test_merge_rejects_a_missing_or_duplicated_point_naming_it():
 
 
 def test_non_finite_points_are_kept_and_counted_and_the_centre_is_checked_relative_to_theta_star():
-    grid = Grid(np.linspace(-1, 1, 3), np.linspace(-1, 1, 3))
+    grid = PlaneGrid(np.linspace(-1, 1, 3), np.linspace(-1, 1, 3))
     frames = synthetic_chunks(grid, 1)
     frames[0].loc[0, "loss"] = np.inf
     frames[0].loc[8, "loss"] = np.nan
@@ -409,7 +410,7 @@ def test_zero_is_snapped_onto_the_axis_and_a_missing_centre_is_named():
     assert raw[1] != 0.0  # 1.4e-17: rounding puts the centre just off the grid
     snapped = axis({"min": -0.1, "max": 0.2, "num": 4})
     assert snapped[1] == 0.0 and np.array_equal(np.delete(snapped, 1), np.delete(raw, 1))
-    assert Grid.from_config({"alpha": {"min": -0.1, "max": 0.2, "num": 4}, "beta": {"min": -1, "max": 1, "num": 3}}).centre_index() == 1 * 4 + 1
+    assert PlaneGrid.from_config({"alpha": {"min": -0.1, "max": 0.2, "num": 4}, "beta": {"min": -1, "max": 1, "num": 3}}).centre_index() == 1 * 4 + 1
     assert np.array_equal(axis({"min": -1, "max": 1, "num": 25}), np.linspace(-1, 1, 25))  # nothing else moves
     assert axis({"min": 1e-3, "max": 1, "num": 3})[0] == 1e-3  # a real step, not rounding: kept
     # even num on a symmetric range: 0 is not a grid point
@@ -425,7 +426,7 @@ def test_zero_is_snapped_onto_the_axis_and_a_missing_centre_is_named():
 
 def test_merge_warns_naming_the_key_when_the_centre_is_not_on_the_grid(tmp_path, caplog):
     landscape = {"alpha": {"min": -1.0, "max": 1.0, "num": 4}, "beta": {"min": -1.0, "max": 1.0, "num": 3}, "chunks": 2}
-    grid = Grid.from_config(landscape)
+    grid = PlaneGrid.from_config(landscape)
     paths = []
     for k, frame in enumerate(synthetic_chunks(grid, 2)):
         paths.append(str(tmp_path / f"chunk_{k}.csv"))
@@ -499,7 +500,8 @@ def study(tmp_path):
                       "line_points": 9, "chunks": 3},
     })
     best = {"params": {"optimizer.lr": 0.05}}
-    final = best_config(config, best)
+    resolved = resolve_final(config, best, "train+val")
+    final = resolved["config"]
     from gridscape.study import load_dataset
 
     data = load_dataset(tmp_path / "data.npz", "mnist")
@@ -515,14 +517,14 @@ def study(tmp_path):
         "directions": "ls/directions.safetensors", "meta": "ls/directions.json", "reference": "ls/reference.json",
         "subset": "ls/subset_indices.csv",
     }.items()}
-    return {"config": config, "best": best, "paths": paths, "tmp": tmp_path}
+    return {"config": config, "best": best, "final": resolved, "paths": paths, "tmp": tmp_path}
 
 
 def run_directions(study, landscape):
     """The directions job and the reference job, as the workflow runs them."""
     p = study["paths"]
-    meta = steps.run_directions(study["config"], study["best"], landscape, p["model"], p["directions"], p["meta"])
-    reference = steps.run_reference(study["config"], study["best"], landscape, "train+val", p["data"], p["split"],
+    meta = steps.run_directions(study["final"], landscape, p["model"], p["directions"], p["meta"])
+    reference = steps.run_reference(study["final"], landscape, p["data"], p["split"],
                                     p["model"], p["reference"], p["subset"] if landscape["subset_size"] else None)
     return {"directions": meta, "reference": reference}
 
@@ -531,9 +533,9 @@ def run_grid(study, landscape, chunks: int, folder: str) -> list[str]:
     p = study["paths"]
     landscape = dict(landscape, chunks=chunks)
     out = []
-    for i in range(effective_chunks(Grid.from_config(landscape).size, chunks)):
+    for i in range(effective_chunks(PlaneGrid.from_config(landscape).size, chunks)):
         path = str(study["tmp"] / folder / f"chunk_{i}.csv")
-        steps.run_chunk(study["config"], study["best"], landscape, "train+val", i, p["data"], p["split"], p["model"],
+        steps.run_chunk(study["final"], landscape, i, p["data"], p["split"], p["model"],
                         p["directions"], path)
         out.append(path)
     return out
@@ -593,7 +595,7 @@ def test_steps_chunking_and_resume_give_a_bit_identical_surface(study, method):
     Path(paths[1]).unlink()
     with pytest.raises(FileNotFoundError):
         merge(study, landscape, paths, "c3")
-    steps.run_chunk(study["config"], study["best"], dict(landscape, chunks=3), "train+val", 1,
+    steps.run_chunk(study["final"], dict(landscape, chunks=3), 1,
                     *(study["paths"][k] for k in ("data", "split", "model", "directions")), paths[1])
     assert merge(study, landscape, paths, "c3")[1] == csv_bytes
     assert Path(paths[0]).stat().st_mtime_ns == untouched
@@ -615,7 +617,7 @@ def test_a_non_square_grid_point_equals_an_independent_evaluation(study):
     assert a == pytest.approx(2 / 3) and b == -0.25
 
     p = study["paths"]
-    final = best_config(study["config"], study["best"])
+    final = study["final"]["config"]
     data = load_dataset(p["data"], "mnist")
     model = load_model(final, data, p["model"], torch.device("cpu"))
     names = [n for n, _ in model.named_parameters()]
@@ -662,7 +664,7 @@ def test_steps_subset_line_and_interpolation(study):
 
     p = study["paths"]
     line_csv, interp_csv = str(study["tmp"] / "line.csv"), str(study["tmp"] / "interp.csv")
-    line, path = steps.run_line(study["config"], study["best"], landscape, "train+val", p["data"], p["split"], p["model"],
+    line, path = steps.run_line(study["final"], landscape, p["data"], p["split"], p["model"],
                                 p["init"], p["directions"], p["reference"], line_csv, interp_csv)
     reference = io.read_json(p["reference"])
     assert reference["data"]["n_images"] == 25
@@ -671,7 +673,7 @@ def test_steps_subset_line_and_interpolation(study):
     assert line.loc[line["alpha"] == 0.0, "loss"].item() == reference["loss"]
     assert path.loc[path["t"] == 1.0, "loss"].item() == reference["loss"]
     # t = 0 is θ0's own loss on the same images
-    final = best_config(study["config"], study["best"])
+    final = study["final"]["config"]
     theta0 = load_model(final, data, p["init"], torch.device("cpu"))
     images = to_tensors(data, "train", again.indices, torch.device("cpu"), study["config"]["train"])
     assert path.loc[path["t"] == 0.0, "loss"].item() == evaluate(theta0, images, 16)[0]
@@ -680,7 +682,7 @@ def test_steps_subset_line_and_interpolation(study):
 def test_a_subset_size_covering_every_image_is_recorded_as_no_subset(study):
     landscape = dict(study["config"]["landscape"], subset_size=500, data="train")
     p = study["paths"]
-    reference = steps.run_reference(study["config"], study["best"], landscape, "train+val", p["data"], p["split"],
+    reference = steps.run_reference(study["final"], landscape, p["data"], p["split"],
                                     p["model"], p["reference"], p["subset"])
     assert reference["data"]["subset"] is False and reference["data"]["n_images"] == 60
     assert "subset_seed" not in reference
@@ -691,8 +693,8 @@ def test_directions_depend_on_the_model_only(study, tmp_path):
     """No images are read: the directions job runs without the data or the split."""
     landscape = study["config"]["landscape"]
     p = study["paths"]
-    meta = steps.run_directions(study["config"], study["best"], landscape, p["model"], p["directions"], p["meta"])
-    final = best_config(study["config"], study["best"])
+    meta = steps.run_directions(study["final"], landscape, p["model"], p["directions"], p["meta"])
+    final = study["final"]["config"]
     model = load_model(final, load_dataset(p["data"], "mnist"), p["model"], torch.device("cpu"))
     delta, eta = load_directions(p["directions"], [n for n, _ in model.named_parameters()])
     weights = parameters_of(model)

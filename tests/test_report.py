@@ -24,6 +24,7 @@ from gridscape.report.compile import INSTALL_COMMAND, LatexError, compile_pdf, p
 from gridscape.report.context import ReportInputs, build_context
 from gridscape.report.latex import escape_latex, format_percent, render, render_string
 from gridscape.report.model_summary import forward_check, layer_table
+from gridscape.final.resolve import resolve_final
 from gridscape.report.steps import run_model_summary
 
 REPO = Path(__file__).resolve().parents[1]
@@ -106,7 +107,12 @@ def test_model_summary_counts_and_shapes(dataset):
     assert sum(r.params for r in rows) == sum(p.numel() for p in model.parameters())
     assert tuple(output.shape) == (1, spec.num_classes)
     assert rows[-1].output_shape == f"1x{spec.num_classes}"
-    _, check = forward_check(model, spec.in_shape, spec.num_classes)
+    # receptive field and jump per layer: the first 5x5 convolution sees 5 pixels one apart,
+    # a fully connected layer the whole image with no jump (tests/test_exercises.py has the rest)
+    assert (rows[0].receptive_field, rows[0].jump) == (5, 1)
+    assert (rows[-1].receptive_field, rows[-1].jump) == (max(spec.in_shape[1:]), None)
+    dicts, check = forward_check(model, spec.in_shape, spec.num_classes)
+    assert [(d["receptive_field"], d["jump"]) for d in dicts] == [(r.receptive_field, r.jump) for r in rows]
     assert check["ok"] and check["output_shape"] == [1, spec.num_classes]
     assert check["parameters"] == sum(p.numel() for p in model.parameters())
     assert model.training  # the mode is restored
@@ -191,7 +197,7 @@ def write_results(root: Path, config: dict, on_edge: bool) -> ReportInputs:
         root / "final" / "history.csv", index=False)
     report = root / "report"
     report.mkdir()
-    run_model_summary(config, str(root / "search" / "best.json"), None,
+    run_model_summary(resolve_final(config, best, "train+val")["config"], None,
                       str(report / "model_summary.csv"), str(report / "forward_check.json"))
     (root / "benchmarks" / "train_cell").mkdir(parents=True)
     header = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from gridscape.search import SearchError, aggregate, cell_summary, choose_best, edge_axes
+from gridscape.search.best import SearchError, aggregate, cell_summary, choose_best, edge_axes
 
 AXES = [
     {"key": "optimizer.lr", "values": [0.1, 0.01, 0.001]},

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from fakedata import make_cifar10_archive
+from html_report import check_html_report
 
 pytestmark = pytest.mark.workflow
 
@@ -286,3 +287,7 @@ def test_touching_a_template_reruns_only_the_report(study):
         template.write_text(original)
     jobs = {line.split()[1].rstrip(":") for line in proc.stdout.splitlines() if line.startswith("rule ")}
     assert jobs - {"all"} == {"render_report", "compile_report"}, jobs
+
+
+def test_html_report_shows_every_declared_output(study):
+    assert check_html_report(study.parents[1], run_snakemake) == []

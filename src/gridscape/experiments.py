@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from . import io
-from .config import Cell
+from .kinds.base import Run
 from .device import resolve_device
 from .models import count_parameters
 from .study import load_dataset, read_split, to_tensors, train_on_split
@@ -40,7 +40,7 @@ def chosen_epoch(history: Sequence[Mapping[str, Any]], best_epoch: int | None, r
 
 
 def run_experiment(
-    config: Mapping, experiment: Cell, data_path: str, split_path: str,
+    config: Mapping, experiment: Run, data_path: str, split_path: str,
     history_path: str, gradient_flow_path: str, model_path: str, metrics_path: str,
 ) -> dict:
     """Train, record and test one experiment; write its four files. Returns its metrics."""

@@ -28,6 +28,7 @@ def start_job(log_path: str, threads: int, gpus: int = 0, device: str = "cpu") -
 def start_workflow_job(job: Any) -> logging.Logger:
     """``start_job`` for a Snakemake script: ``job`` is its ``snakemake`` object (read only
     through its attributes, so the package still never imports Snakemake). The GPU count is
-    the job's ``gpu`` resource, the device the ``device`` of its ``params.config``."""
-    config = getattr(job.params, "config", None) or {}
-    return start_job(job.log[0], job.threads, job.resources.get("gpu", 0), config.get("device", "cpu"))
+    the job's ``gpu`` resource, the device its ``params.device`` or the ``device`` of its
+    ``params.config``."""
+    device = getattr(job.params, "device", None) or (getattr(job.params, "config", None) or {}).get("device", "cpu")
+    return start_job(job.log[0], job.threads, job.resources.get("gpu", 0), device)

@@ -1,4 +1,9 @@
-# Data: download the official archives, prepare one .npz, split the training set.
+# Data: download the official archives, prepare one .npz, split the training set; and what
+# every kind that trains on a dataset shares (the training sections, the GPU tag).
+
+
+include: "common_of/data.smk"
+
 
 if DATASET.archives:
 
@@ -7,17 +12,17 @@ if DATASET.archives:
             [f"{DATA_DIR}/{archive.filename}" for archive in DATASET.archives],
         log:
             f"{DATA_DIR}/logs/download.log",
+        retries: 2
+        # Compute nodes of a cluster often have no internet: download on the submitting host.
+        localrule: True
+        conda:
+            CONDA_ENV
         params:
             dataset=DATASET.name,
             # the archives' folder, from the outputs (not a second hard-coded path)
             root=lambda wildcards, output: os.path.dirname(output[0]),
             mirror=config["dataset"]["mirror"],
             checksums=config["dataset"]["checksums"],
-        retries: 2
-        # Compute nodes of a cluster often have no internet: download on the submitting host.
-        localrule: True
-        conda:
-            CONDA_ENV
         script:
             "../scripts/download.py"
 
@@ -29,11 +34,11 @@ rule prepare:
         f"{DATA_DIR}/{DATASET.name}.npz",
     log:
         f"{DATA_DIR}/logs/prepare.log",
+    conda:
+        CONDA_ENV
     params:
         dataset=DATASET.name,
         checksums=config["dataset"]["checksums"],
-    conda:
-        CONDA_ENV
     script:
         "../scripts/prepare.py"
 
@@ -43,18 +48,12 @@ rule split:
         data=rules.prepare.output[0],
     output:
         split="results/{study}/data/split.csv",
-        counts=report(
-            "results/{study}/data/class_counts.csv",
-            caption="../report/class_counts_table.rst",
-            category="Data",
-            subcategory="Split",
-            labels={"result": "images per class (table)"},
-        ),
+        counts=declared("data/class_counts.csv"),
     log:
         "results/{study}/logs/split.log",
-    params:
-        split=config["split"],
     conda:
         CONDA_ENV
+    params:
+        split=config["split"],
     script:
         "../scripts/split.py"

@@ -1,6 +1,9 @@
-# Named experiments (a study with experiments.runs): one training job each, then one table.
+# Named experiments (kind experiments): one training job each, then one table.
 # Each job trains on the train split, validates every epoch, records the gradient flow and
 # tests the model of the epoch that experiments.test_epoch names.
+
+
+include: "common_of/experiments.smk"
 
 
 rule train_experiment:
@@ -10,20 +13,20 @@ rule train_experiment:
     output:
         history="results/{study}/experiments/{experiment}/history.csv",
         gradient_flow="results/{study}/experiments/{experiment}/gradient_flow.csv",
-        model="results/{study}/experiments/{experiment}/model.safetensors",
+        model=declared("experiments/{experiment}/model.safetensors"),
         metrics="results/{study}/experiments/{experiment}/metrics.json",
     log:
         "results/{study}/logs/train_experiment/{experiment}.log",
     benchmark:
         "results/{study}/benchmarks/train_experiment/{experiment}.tsv"
-    params:
-        config=experiment_config,
-        experiment=experiment_of,
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
         gpu=is_gpu_job(),
-    conda:
-        CONDA_ENV
+    params:
+        config=experiment_config,
+        experiment=experiment_of,
     script:
         "../scripts/train_experiment.py"
 
@@ -39,20 +42,14 @@ rule experiment_results:
             experiment=list(EXPERIMENTS),
         ),
     output:
-        results=report(
-            "results/{study}/experiments/results.csv",
-            caption="../report/experiment_results.rst",
-            category="Experiments",
-            subcategory="Tables",
-            labels={"result": "results table"},
-        ),
+        results=declared("experiments/results.csv"),
     log:
         "results/{study}/logs/experiment_results.log",
+    conda:
+        CONDA_ENV
     params:
         # the config's labels: renaming an experiment rewrites the table, and retrains nothing
         labels=[cell.label for cell in EXPERIMENTS.values()],
-    conda:
-        CONDA_ENV
     script:
         "../scripts/experiment_results.py"
 
@@ -61,20 +58,13 @@ rule plot_experiment_curves:
     input:
         histories=rules.experiment_results.input.histories,
     output:
-        report(
-            "results/{study}/figures/experiments_curves.png",
-            caption="../report/experiments_curves.rst",
-            category="Experiments",
-            subcategory="Curves",
-            labels={"result": "learning curves"},
-        ),
-        "results/{study}/figures/experiments_curves.pdf",
+        declared("figures/experiments_curves"),
     log:
         "results/{study}/logs/plot_experiment_curves.log",
-    params:
-        labels=[cell.label for cell in EXPERIMENTS.values()],
     conda:
         CONDA_ENV
+    params:
+        labels=[cell.label for cell in EXPERIMENTS.values()],
     script:
         "../scripts/plot_experiment_curves.py"
 
@@ -83,20 +73,13 @@ rule plot_gradient_flow:
     input:
         gradient_flow=rules.train_experiment.output.gradient_flow,
     output:
-        report(
-            "results/{study}/figures/gradient_flow/{experiment}.png",
-            caption="../report/gradient_flow.rst",
-            category="Experiments",
-            subcategory="Gradient flow",
-            labels={"experiment": "{experiment}"},
-        ),
-        "results/{study}/figures/gradient_flow/{experiment}.pdf",
+        declared("figures/gradient_flow/{experiment}"),
     log:
         "results/{study}/logs/plot_gradient_flow/{experiment}.log",
-    params:
-        label=lambda wildcards: EXPERIMENTS[wildcards.experiment].label,
     conda:
         CONDA_ENV
+    params:
+        label=lambda wildcards: EXPERIMENTS[wildcards.experiment].label,
     script:
         "../scripts/plot_gradient_flow.py"
 
@@ -108,22 +91,15 @@ rule plot_gradient_flow_overlay:
             experiment=config["figures"]["gradient_flow_overlay"] or list(EXPERIMENTS),
         ),
     output:
-        report(
-            "results/{study}/figures/gradient_flow_overlay.png",
-            caption="../report/gradient_flow_overlay.rst",
-            category="Experiments",
-            subcategory="Gradient flow",
-            labels={"experiment": "overlay"},
-        ),
-        "results/{study}/figures/gradient_flow_overlay.pdf",
+        declared("figures/gradient_flow_overlay"),
     log:
         "results/{study}/logs/plot_gradient_flow_overlay.log",
+    conda:
+        CONDA_ENV
     params:
         labels=[
             EXPERIMENTS[name].label
             for name in config["figures"]["gradient_flow_overlay"] or list(EXPERIMENTS)
         ],
-    conda:
-        CONDA_ENV
     script:
         "../scripts/plot_gradient_flow_overlay.py"

@@ -1,4 +1,5 @@
-# Figures, each as PNG and PDF, drawn from the result files alone (no retraining).
+# The data figures of every kind that trains on a dataset, each as PNG and PDF, drawn from the
+# prepared data and the split alone.
 
 
 rule plot_gallery:
@@ -6,20 +7,13 @@ rule plot_gallery:
         data=rules.prepare.output[0],
         split=rules.split.output.split,
     output:
-        report(
-            "results/{study}/figures/gallery.png",
-            caption="../report/gallery.rst",
-            category="Data",
-            subcategory="Images",
-            labels={"result": "training images"},
-        ),
-        "results/{study}/figures/gallery.pdf",
+        declared("figures/gallery"),
     log:
         "results/{study}/logs/plot_gallery.log",
-    params:
-        size=config["figures"]["gallery_size"],
     conda:
         CONDA_ENV
+    params:
+        size=config["figures"]["gallery_size"],
     script:
         "../scripts/plot_gallery.py"
 
@@ -28,14 +22,7 @@ rule plot_class_counts:
     input:
         counts=rules.split.output.counts,
     output:
-        report(
-            "results/{study}/figures/class_counts.png",
-            caption="../report/class_counts.rst",
-            category="Data",
-            subcategory="Split",
-            labels={"result": "images per class (figure)"},
-        ),
-        "results/{study}/figures/class_counts.pdf",
+        declared("figures/class_counts"),
     log:
         "results/{study}/logs/plot_class_counts.log",
     conda:
@@ -44,105 +31,18 @@ rule plot_class_counts:
         "../scripts/plot_class_counts.py"
 
 
-rule plot_grid:
-    input:
-        grid=rules.aggregate_grid.output.grid,
-        best=rules.choose_best.output.best,
-    output:
-        loss=[
-            report(
-                "results/{study}/figures/grid_val_loss.png",
-                caption="../report/grid_val_loss.rst",
-                category="Grid search",
-                subcategory="Heat maps",
-                labels={"result": "validation loss"},
-            ),
-            "results/{study}/figures/grid_val_loss.pdf",
-        ],
-        acc=[
-            report(
-                "results/{study}/figures/grid_val_acc.png",
-                caption="../report/grid_val_acc.rst",
-                category="Grid search",
-                subcategory="Heat maps",
-                labels={"result": "validation accuracy"},
-            ),
-            "results/{study}/figures/grid_val_acc.pdf",
-        ],
-    log:
-        "results/{study}/logs/plot_grid.log",
-    params:
-        axis_keys=AXIS_KEYS,
-    conda:
-        CONDA_ENV
-    script:
-        "../scripts/plot_grid.py"
-
-
-rule plot_curves_grid:
-    input:
-        histories=expand(
-            "results/{{study}}/search/cells/{cell}/history.csv", cell=list(CELLS)
-        ),
-    output:
-        report(
-            "results/{study}/figures/curves_grid.png",
-            caption="../report/curves_grid.rst",
-            category="Grid search",
-            subcategory="Curves",
-            labels={"result": "curves of every cell"},
-        ),
-        "results/{study}/figures/curves_grid.pdf",
-    log:
-        "results/{study}/logs/plot_curves_grid.log",
-    params:
-        labels=[cell.label for cell in CELLS.values()],
-    conda:
-        CONDA_ENV
-    script:
-        "../scripts/plot_curves_grid.py"
-
-
-rule plot_curves_final:
-    input:
-        history=rules.train_final.output.history,
-        metrics=rules.evaluate_final.output.metrics,
-    output:
-        report(
-            "results/{study}/figures/curves_final.png",
-            caption="../report/curves_final.rst",
-            category="Final model",
-            subcategory="Curves",
-            labels={"result": "training curves"},
-        ),
-        "results/{study}/figures/curves_final.pdf",
-    log:
-        "results/{study}/logs/plot_curves_final.log",
-    conda:
-        CONDA_ENV
-    script:
-        "../scripts/plot_curves_final.py"
-
-
 rule plot_augmentation:
     input:
         data=rules.prepare.output[0],
         split=rules.split.output.split,
     output:
-        report(
-            "results/{study}/figures/augmentation.png",
-            caption="../report/augmentation.rst",
-            category="Data",
-            subcategory="Augmentation",
-            labels={"result": "augmented images"},
-        ),
-        "results/{study}/figures/augmentation.pdf",
+        declared("figures/augmentation"),
     log:
         "results/{study}/logs/plot_augmentation.log",
+    conda:
+        CONDA_ENV
     params:
         augmentation=config["figures"]["augmentation"],
         seed=config["train"]["seed"],
-    conda:
-        CONDA_ENV
     script:
         "../scripts/plot_augmentation.py"

@@ -1,27 +1,44 @@
-# The final model: retrained with the best values, then evaluated on the test set.
+# The final model: its settings resolved once from the best cell, retrained with them, tested
+# on the test set; its curves and its layer table.
+
+
+rule resolve_final:
+    input:
+        best=rules.choose_best.output.best,
+    output:
+        final=declared("final/config.json"),
+    log:
+        "results/{study}/logs/resolve_final.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        config=training_config(),
+        train_on=config["final"]["train_on"],
+    script:
+        "../scripts/resolve_final.py"
 
 
 rule train_final:
     input:
         data=rules.prepare.output[0],
         split=rules.split.output.split,
-        best=rules.choose_best.output.best,
+        final=rules.resolve_final.output.final,
     output:
-        model="results/{study}/final/model.safetensors",
+        model=declared("final/model.safetensors"),
         init="results/{study}/final/init.safetensors",
         history="results/{study}/final/history.csv",
     log:
         "results/{study}/logs/train_final.log",
     benchmark:
         "results/{study}/benchmarks/train_final.tsv"
-    params:
-        config=training_config(),
-        train_on=config["final"]["train_on"],
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
         gpu=is_gpu_job(),
-    conda:
-        CONDA_ENV
+    params:
+        device=config["device"],
     script:
         "../scripts/train_final.py"
 
@@ -30,25 +47,48 @@ rule evaluate_final:
     input:
         data=rules.prepare.output[0],
         model=rules.train_final.output.model,
-        best=rules.choose_best.output.best,
+        final=rules.resolve_final.output.final,
     output:
-        metrics=report(
-            "results/{study}/final/metrics.json",
-            caption="../report/metrics.rst",
-            category="Final model",
-            subcategory="Metrics",
-            labels={"result": "test metrics"},
-        ),
+        metrics=declared("final/metrics.json"),
     log:
         "results/{study}/logs/evaluate_final.log",
     benchmark:
         "results/{study}/benchmarks/evaluate_final.tsv"
-    params:
-        config=training_config(),
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
         gpu=is_gpu_job(),
+    params:
+        device=config["device"],
+    script:
+        "../scripts/evaluate_final.py"
+
+
+rule model_summary:
+    input:
+        final=rules.resolve_final.output.final,
+        model=rules.train_final.output.model,
+    output:
+        csv=declared("report/model_summary.csv"),
+        check="results/{study}/report/forward_check.json",
+    log:
+        "results/{study}/logs/model_summary.log",
     conda:
         CONDA_ENV
     script:
-        "../scripts/evaluate_final.py"
+        "../scripts/report_model_summary.py"
+
+
+rule plot_curves_final:
+    input:
+        history=rules.train_final.output.history,
+        metrics=rules.evaluate_final.output.metrics,
+    output:
+        declared("figures/curves_final"),
+    log:
+        "results/{study}/logs/plot_curves_final.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/plot_curves_final.py"

@@ -3,18 +3,15 @@
 # file each, so a rerun computes only the missing ones), a checked merge, the 1-D slices, and
 # the figures. Each rule carries only the landscape keys it reads, so that changing e.g.
 # eval_batch_size does not redraw the directions and line_points does not redraw the 2-D figures.
+# Every rule reads the final model's resolved settings (final/config.json).
 
-LANDSCAPE_MODEL_INPUTS = dict(
-    data=rules.prepare.output[0],
-    split=rules.split.output.split,
-    best=rules.choose_best.output.best,
-    model=rules.train_final.output.model,
-)
+
+include: "common_of/landscape.smk"
 
 
 rule landscape_directions:
     input:
-        best=rules.choose_best.output.best,
+        final=rules.resolve_final.output.final,
         model=rules.train_final.output.model,
     output:
         directions="results/{study}/landscape/directions.safetensors",
@@ -23,12 +20,11 @@ rule landscape_directions:
         "results/{study}/logs/landscape_directions.log",
     benchmark:
         "results/{study}/benchmarks/landscape_directions.tsv"
-    params:
-        config=training_config(),
-        landscape=landscape_params(*LANDSCAPE_DIRECTION_KEYS),
-    threads: 1
     conda:
         CONDA_ENV
+    threads: 1
+    params:
+        landscape=landscape_params(*LANDSCAPE_DIRECTION_KEYS),
     script:
         "../scripts/landscape_directions.py"
 
@@ -37,21 +33,20 @@ rule landscape_reference:
     input:
         **LANDSCAPE_MODEL_INPUTS,
     output:
-        reference="results/{study}/landscape/reference.json",
         **landscape_subset_output(),
+        reference="results/{study}/landscape/reference.json",
     log:
         "results/{study}/logs/landscape_reference.log",
     benchmark:
         "results/{study}/benchmarks/landscape_reference.tsv"
-    params:
-        config=training_config(),
-        train_on=config["final"]["train_on"],
-        landscape=landscape_params(*LANDSCAPE_DATA_KEYS),
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
         gpu=is_gpu_job(),
-    conda:
-        CONDA_ENV
+    params:
+        device=config["device"],
+        landscape=landscape_params(*LANDSCAPE_DATA_KEYS),
     script:
         "../scripts/landscape_reference.py"
 
@@ -62,21 +57,20 @@ rule landscape_chunk:
         directions=rules.landscape_directions.output.directions,
     output:
         chunk="results/{study}/landscape/chunks/chunk_{chunk}.csv",
-    wildcard_constraints:
-        chunk="|".join(str(i) for i in range(LANDSCAPE_CHUNKS)),
     log:
         "results/{study}/logs/landscape_chunk/{chunk}.log",
     benchmark:
         "results/{study}/benchmarks/landscape_chunk/{chunk}.tsv"
-    params:
-        config=training_config(),
-        train_on=config["final"]["train_on"],
-        landscape=landscape_params(*LANDSCAPE_DATA_KEYS, *LANDSCAPE_GRID_KEYS),
+    wildcard_constraints:
+        chunk="|".join(str(i) for i in range(LANDSCAPE_CHUNKS)),
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
         gpu=is_gpu_job(),
-    conda:
-        CONDA_ENV
+    params:
+        device=config["device"],
+        landscape=landscape_params(*LANDSCAPE_DATA_KEYS, *LANDSCAPE_GRID_KEYS),
     script:
         "../scripts/landscape_chunk.py"
 
@@ -90,21 +84,15 @@ rule landscape_merge:
         meta=rules.landscape_directions.output.meta,
         reference=rules.landscape_reference.output.reference,
     output:
-        csv=report(
-            "results/{study}/landscape/surface.csv",
-            caption="../report/landscape_surface.rst",
-            category="Loss landscape",
-            subcategory="Tables",
-            labels={"result": "surface"},
-        ),
+        csv=declared("landscape/surface.csv"),
         npz="results/{study}/landscape/surface.npz",
         diagnostics="results/{study}/landscape/diagnostics.json",
     log:
         "results/{study}/logs/landscape_merge.log",
-    params:
-        landscape=landscape_params(*LANDSCAPE_GRID_KEYS),
     conda:
         CONDA_ENV
+    params:
+        landscape=landscape_params(*LANDSCAPE_GRID_KEYS),
     script:
         "../scripts/landscape_merge.py"
 
@@ -122,15 +110,14 @@ rule landscape_line:
         "results/{study}/logs/landscape_line.log",
     benchmark:
         "results/{study}/benchmarks/landscape_line.tsv"
-    params:
-        config=training_config(),
-        train_on=config["final"]["train_on"],
-        landscape=landscape_line_params(),
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
         gpu=is_gpu_job(),
-    conda:
-        CONDA_ENV
+    params:
+        device=config["device"],
+        landscape=landscape_line_params(),
     script:
         "../scripts/landscape_line.py"
 
@@ -140,46 +127,10 @@ rule plot_landscape_surface:
         surface=rules.landscape_merge.output.npz,
         reference=rules.landscape_reference.output.reference,
     output:
-        contour=[
-            report(
-                "results/{study}/figures/landscape_contour.png",
-                caption="../report/landscape_contour.rst",
-                category="Loss landscape",
-                subcategory="Surface",
-                labels={"result": "contour lines"},
-            ),
-            "results/{study}/figures/landscape_contour.pdf",
-        ],
-        contourf=[
-            report(
-                "results/{study}/figures/landscape_contourf.png",
-                caption="../report/landscape_contourf.rst",
-                category="Loss landscape",
-                subcategory="Surface",
-                labels={"result": "filled contours"},
-            ),
-            "results/{study}/figures/landscape_contourf.pdf",
-        ],
-        heatmap=[
-            report(
-                "results/{study}/figures/landscape_heatmap.png",
-                caption="../report/landscape_heatmap.rst",
-                category="Loss landscape",
-                subcategory="Surface",
-                labels={"result": "heat map"},
-            ),
-            "results/{study}/figures/landscape_heatmap.pdf",
-        ],
-        surface3d=[
-            report(
-                "results/{study}/figures/landscape_surface3d.png",
-                caption="../report/landscape_surface3d.rst",
-                category="Loss landscape",
-                subcategory="Surface",
-                labels={"result": "3-D surface"},
-            ),
-            "results/{study}/figures/landscape_surface3d.pdf",
-        ],
+        contour=declared("figures/landscape_contour"),
+        contourf=declared("figures/landscape_contourf"),
+        heatmap=declared("figures/landscape_heatmap"),
+        surface3d=declared("figures/landscape_surface3d"),
     log:
         "results/{study}/logs/plot_landscape_surface.log",
     conda:
@@ -194,26 +145,8 @@ rule plot_landscape_lines:
         interpolation=rules.landscape_line.output.interpolation,
         reference=rules.landscape_reference.output.reference,
     output:
-        line=[
-            report(
-                "results/{study}/figures/landscape_line.png",
-                caption="../report/landscape_line.rst",
-                category="Loss landscape",
-                subcategory="Slices",
-                labels={"result": "along delta"},
-            ),
-            "results/{study}/figures/landscape_line.pdf",
-        ],
-        interpolation=[
-            report(
-                "results/{study}/figures/landscape_interpolation.png",
-                caption="../report/landscape_interpolation.rst",
-                category="Loss landscape",
-                subcategory="Slices",
-                labels={"result": "from theta0 to theta*"},
-            ),
-            "results/{study}/figures/landscape_interpolation.pdf",
-        ],
+        line=declared("figures/landscape_line"),
+        interpolation=declared("figures/landscape_interpolation"),
     log:
         "results/{study}/logs/plot_landscape_lines.log",
     conda:

@@ -2,6 +2,9 @@
 # A pack is the set of cells that share a training run: see search.fuse in the schema.
 
 
+include: "common_of/search.smk"
+
+
 rule train_pack:
     input:
         data=rules.prepare.output[0],
@@ -12,14 +15,14 @@ rule train_pack:
         "results/{study}/logs/train_pack/{pack}.log",
     benchmark:
         "results/{study}/benchmarks/train_pack/{pack}.tsv"
-    params:
-        config=pack_config,
-        pack=pack_of,
+    conda:
+        CONDA_ENV
     threads: 2
     resources:
         gpu=is_gpu_job(),
-    conda:
-        CONDA_ENV
+    params:
+        config=pack_config,
+        pack=pack_of,
     script:
         "../scripts/train_pack.py"
 
@@ -46,19 +49,13 @@ rule aggregate_grid:
             "results/{{study}}/search/cells/{cell}/metrics.json", cell=list(CELLS)
         ),
     output:
-        grid=report(
-            "results/{study}/search/grid.csv",
-            caption="../report/grid_table.rst",
-            category="Grid search",
-            subcategory="Tables",
-            labels={"result": "grid table"},
-        ),
+        grid=declared("search/grid.csv"),
     log:
         "results/{study}/logs/aggregate_grid.log",
-    params:
-        axis_keys=AXIS_KEYS,
     conda:
         CONDA_ENV
+    params:
+        axis_keys=AXIS_KEYS,
     script:
         "../scripts/aggregate_grid.py"
 
@@ -67,19 +64,47 @@ rule choose_best:
     input:
         grid=rules.aggregate_grid.output.grid,
     output:
-        best=report(
-            "results/{study}/search/best.json",
-            caption="../report/best.rst",
-            category="Grid search",
-            subcategory="Tables",
-            labels={"result": "chosen cell"},
-        ),
+        best=declared("search/best.json"),
     log:
         "results/{study}/logs/choose_best.log",
+    conda:
+        CONDA_ENV
     params:
         axes=config["search"]["axes"],
         metric=config["search"]["metric"],
-    conda:
-        CONDA_ENV
     script:
         "../scripts/choose_best.py"
+
+
+rule plot_grid:
+    input:
+        grid=rules.aggregate_grid.output.grid,
+        best=rules.choose_best.output.best,
+    output:
+        loss=declared("figures/grid_val_loss"),
+        acc=declared("figures/grid_val_acc"),
+    log:
+        "results/{study}/logs/plot_grid.log",
+    conda:
+        CONDA_ENV
+    params:
+        axis_keys=AXIS_KEYS,
+    script:
+        "../scripts/plot_grid.py"
+
+
+rule plot_curves_grid:
+    input:
+        histories=expand(
+            "results/{{study}}/search/cells/{cell}/history.csv", cell=list(CELLS)
+        ),
+    output:
+        declared("figures/curves_grid"),
+    log:
+        "results/{study}/logs/plot_curves_grid.log",
+    conda:
+        CONDA_ENV
+    params:
+        labels=[cell.label for cell in CELLS.values()],
+    script:
+        "../scripts/plot_curves_grid.py"

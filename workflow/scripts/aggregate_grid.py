@@ -2,7 +2,7 @@
 
 from gridscape import io
 from gridscape.logs import log_to_file
-from gridscape.search import aggregate
+from gridscape.search.best import aggregate
 
 log = log_to_file(snakemake.log[0])
 rows = [io.read_json(path) for path in snakemake.input.metrics]

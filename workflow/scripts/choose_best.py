@@ -4,7 +4,7 @@ import pandas as pd
 
 from gridscape import io
 from gridscape.logs import log_to_file
-from gridscape.search import choose_best
+from gridscape.search.best import choose_best
 
 log = log_to_file(snakemake.log[0])
 grid = pd.read_csv(snakemake.input.grid)

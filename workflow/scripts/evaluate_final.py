@@ -2,12 +2,11 @@
 
 from gridscape import io
 from gridscape.jobs import start_workflow_job
-from gridscape.study import run_evaluate
+from gridscape.final.steps import run_evaluate
 
 log = start_workflow_job(snakemake)
 metrics = run_evaluate(
-    snakemake.params.config,
-    io.read_json(snakemake.input.best),
+    io.read_json(snakemake.input.final),
     snakemake.input.data,
     snakemake.input.model,
     snakemake.output.metrics,

@@ -6,10 +6,8 @@ from gridscape.landscape.steps import run_chunk
 
 log = start_workflow_job(snakemake)
 run_chunk(
-    snakemake.params.config,
-    io.read_json(snakemake.input.best),
+    io.read_json(snakemake.input.final),
     snakemake.params.landscape,
-    snakemake.params.train_on,
     int(snakemake.wildcards.chunk),
     snakemake.input.data,
     snakemake.input.split,

@@ -6,8 +6,7 @@ from gridscape.landscape.steps import run_directions
 
 log = start_job(snakemake.log[0], snakemake.threads)  # on the CPU: no GPU lease
 run_directions(
-    snakemake.params.config,
-    io.read_json(snakemake.input.best),
+    io.read_json(snakemake.input.final),
     snakemake.params.landscape,
     snakemake.input.model,
     snakemake.output.directions,

@@ -6,10 +6,8 @@ from gridscape.landscape.steps import run_line
 
 log = start_workflow_job(snakemake)
 run_line(
-    snakemake.params.config,
-    io.read_json(snakemake.input.best),
+    io.read_json(snakemake.input.final),
     snakemake.params.landscape,
-    snakemake.params.train_on,
     snakemake.input.data,
     snakemake.input.split,
     snakemake.input.model,

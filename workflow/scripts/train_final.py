@@ -2,13 +2,11 @@
 
 from gridscape import io
 from gridscape.jobs import start_workflow_job
-from gridscape.study import run_final
+from gridscape.final.steps import run_final
 
 log = start_workflow_job(snakemake)
 run_final(
-    snakemake.params.config,
-    io.read_json(snakemake.input.best),
-    snakemake.params.train_on,
+    io.read_json(snakemake.input.final),
     snakemake.input.data,
     snakemake.input.split,
     snakemake.output.model,

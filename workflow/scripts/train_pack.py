@@ -1,7 +1,7 @@
 """Train one pack of grid cells (fused when it holds several models); write each cell's files."""
 
 from gridscape.jobs import start_workflow_job
-from gridscape.study import run_pack
+from gridscape.search.steps import run_pack
 
 log = start_workflow_job(snakemake)
 rows = run_pack(

@@ -74,16 +74,19 @@ def centre_required_problem(landscape: Mapping) -> str | None:
 
     For the config check: a symmetric range needs an odd ``num``. The message names the keys.
     """
-    return Grid.from_config(landscape).centre_problem()
+    return PlaneGrid.from_config(landscape).centre_problem()
 
 
 @dataclass(frozen=True)
-class Grid:
+class PlaneGrid:
+    """The (alpha, beta) points of the landscape's plane, in row-major order (the chunks cut
+    this order); not the hyperparameter grid of the search."""
+
     alpha: np.ndarray
     beta: np.ndarray
 
     @classmethod
-    def from_config(cls, landscape: Mapping) -> "Grid":
+    def from_config(cls, landscape: Mapping) -> "PlaneGrid":
         return cls(axis(landscape["alpha"]), axis(landscape["beta"]))
 
     @property
@@ -194,8 +197,8 @@ class Surface:
     acc: np.ndarray
 
     @property
-    def grid(self) -> Grid:
-        return Grid(self.alpha, self.beta)
+    def grid(self) -> PlaneGrid:
+        return PlaneGrid(self.alpha, self.beta)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per point, in flat order (alpha fastest)."""
@@ -239,7 +242,7 @@ class Surface:
 
 
 def merge_chunks(
-    grid: Grid, chunks: Sequence[pd.DataFrame], names: Sequence[str] | None = None, n_chunks: int | None = None
+    grid: PlaneGrid, chunks: Sequence[pd.DataFrame], names: Sequence[str] | None = None, n_chunks: int | None = None
 ) -> Surface:
     """Assemble chunk tables into a surface; every point exactly once, at its own coordinates.
 

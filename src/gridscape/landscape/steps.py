@@ -1,7 +1,7 @@
 """The landscape stage as steps from input files to output files (what the scripts call).
 
-``config`` is the study's training sections, ``best`` the content of search/best.json (the
-final model's config is ``best_config(config, best)``), ``landscape`` the landscape section.
+``final`` is the content of final/config.json (the final model's resolved settings, see
+``gridscape.final.resolve``), ``landscape`` the landscape section.
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ from gridscape import io
 from gridscape.data import DATASETS
 from gridscape.device import resolve_device
 from gridscape.models import build_model
-from gridscape.study import best_config, load_dataset, load_model, read_split, to_tensors
+from gridscape.study import load_dataset, load_model, read_split, to_tensors
 from gridscape.train import evaluate
 
 from . import data as landscape_data
 from .diagnostics import require_reference, surface_diagnostics
 from .directions import cosine, load_directions, norm_facts, parameters_of, random_direction, save_directions
 from .evaluate import EvalSet, PointResults, evaluate_points
-from .grid import Grid, MergeError, chunk_frame, chunk_range, effective_chunks, merge_chunks, read_chunk
+from .grid import PlaneGrid, MergeError, chunk_frame, chunk_range, effective_chunks, merge_chunks, read_chunk
 from .line import interpolate, interpolation_ts, line_alphas, line_along
 
 log = logging.getLogger(__name__)
@@ -54,8 +54,8 @@ def _full_precision(device: torch.device) -> None:
         torch.backends.cuda.matmul.allow_tf32 = False
 
 
-def setup(config: Mapping, best: Mapping, landscape: Mapping, train_on: str, data_path: str, split_path: str, model_path: str) -> Setup:
-    final = best_config(config, best)
+def setup(resolved: Mapping, landscape: Mapping, data_path: str, split_path: str, model_path: str) -> Setup:
+    final, train_on = resolved["config"], resolved["train_on"]
     device = resolve_device(final["device"])
     _full_precision(device)
     prepared = load_dataset(data_path, final["dataset"]["name"])
@@ -74,11 +74,11 @@ def setup(config: Mapping, best: Mapping, landscape: Mapping, train_on: str, dat
     return Setup(model, selection, tensors, labels, device)
 
 
-def final_parameters(config: Mapping, best: Mapping, model_path: str) -> dict[str, torch.Tensor]:
+def final_parameters(resolved: Mapping, model_path: str) -> dict[str, torch.Tensor]:
     """θ*'s parameters by name, on the CPU, without loading any images: the architecture needs
     only the dataset's image shape and class count (which ``load_dataset`` checks the data
     against), and the weights come from ``model_path``."""
-    final = best_config(config, best)
+    final = resolved["config"]
     spec = DATASETS[final["dataset"]["name"]]
     model = build_model(final["model"], spec.in_shape, spec.num_classes)
     model.load_state_dict(io.read_safetensors(model_path), strict=True)
@@ -88,14 +88,14 @@ def final_parameters(config: Mapping, best: Mapping, model_path: str) -> dict[st
 
 
 def run_directions(
-    config: Mapping, best: Mapping, landscape: Mapping, model_path: str, directions_path: str, directions_json: str,
+    final: Mapping, landscape: Mapping, model_path: str, directions_path: str, directions_json: str,
 ) -> dict:
     """Draw δ and η for θ* and write them with their facts (seeds, norms, cos(δ, η)).
 
     Depends on the model and the direction keys only (not on the images, the grid or the
     device): the directions are drawn and normalised on the CPU.
     """
-    weights = final_parameters(config, best, model_path)
+    weights = final_parameters(final, model_path)
     norm, ignore = landscape["normalization"], landscape["ignore"]
     delta = random_direction(weights, int(landscape["delta_seed"]), norm, ignore)
     eta = random_direction(weights, int(landscape["eta_seed"]), norm, ignore)
@@ -123,16 +123,16 @@ def run_directions(
 
 
 def run_reference(
-    config: Mapping, best: Mapping, landscape: Mapping, train_on: str,
+    final: Mapping, landscape: Mapping,
     data_path: str, split_path: str, model_path: str, reference_json: str, subset_path: str | None = None,
 ) -> dict:
     """θ*'s own loss and accuracy on the landscape's images (``gridscape.train.evaluate``),
     and the indices of those images when ``subset_path`` is given."""
-    s = setup(config, best, landscape, train_on, data_path, split_path, model_path)
+    s = setup(final, landscape, data_path, split_path, model_path)
     batch_size = int(landscape["eval_batch_size"])
     loss, acc = evaluate(s.model, s.tensors, batch_size)
     reference = {"loss": loss, "acc": acc, "eval_batch_size": batch_size, "computed_by": "gridscape.train.evaluate",
-                 "data": s.data.describe(), "train_on": train_on, "device": str(s.device)}
+                 "data": s.data.describe(), "train_on": final["train_on"], "device": str(s.device)}
     if s.data.subset:
         reference["subset_seed"] = int(landscape["subset_seed"])
     if subset_path is not None:
@@ -142,8 +142,8 @@ def run_reference(
     return reference
 
 
-def chunk_points(landscape: Mapping, index: int) -> tuple[Grid, range]:
-    grid = Grid.from_config(landscape)
+def chunk_points(landscape: Mapping, index: int) -> tuple[PlaneGrid, range]:
+    grid = PlaneGrid.from_config(landscape)
     return grid, chunk_range(grid.size, int(landscape["chunks"]), index)
 
 
@@ -158,12 +158,12 @@ def evaluate_grid_points(
 
 
 def run_chunk(
-    config: Mapping, best: Mapping, landscape: Mapping, train_on: str, index: int,
+    final: Mapping, landscape: Mapping, index: int,
     data_path: str, split_path: str, model_path: str, directions_path: str, chunk_path: str,
 ) -> pd.DataFrame:
     """Evaluate the grid points of chunk ``index`` and write its CSV."""
     grid, points = chunk_points(landscape, index)
-    s = setup(config, best, landscape, train_on, data_path, split_path, model_path)
+    s = setup(final, landscape, data_path, split_path, model_path)
     delta, eta = load_directions(directions_path, [n for n, _ in s.model.named_parameters()])
     alphas, betas = grid.coords(list(points))
     log.info("chunk %d: points %d..%d of %d", index, points.start, points.stop - 1, grid.size)
@@ -177,7 +177,7 @@ def run_chunk(
 
 
 def merge(landscape: Mapping, chunk_paths: Sequence[str]) -> tuple:
-    grid = Grid.from_config(landscape)
+    grid = PlaneGrid.from_config(landscape)
     expected = effective_chunks(grid.size, int(landscape["chunks"]))
     if len(chunk_paths) != expected:
         raise MergeError(f"{len(chunk_paths)} chunk files given, the config asks for {expected}")
@@ -224,12 +224,12 @@ def run_merge(
 
 
 def run_line(
-    config: Mapping, best: Mapping, landscape: Mapping, train_on: str,
+    final: Mapping, landscape: Mapping,
     data_path: str, split_path: str, model_path: str, init_path: str, directions_path: str,
     reference_json: str, line_csv: str, interpolation_csv: str,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The loss along δ through θ*, and along θ(t) = (1 − t) θ0 + t θ*."""
-    s = setup(config, best, landscape, train_on, data_path, split_path, model_path)
+    s = setup(final, landscape, data_path, split_path, model_path)
     delta, _ = load_directions(directions_path, [n for n, _ in s.model.named_parameters()])
     data = s.evalset(int(landscape["eval_batch_size"]))
     points = int(landscape["line_points"])

@@ -13,14 +13,16 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from gridscape.config import experiment_cells, settings_text
+from gridscape.config.keys import settings_text
+from gridscape.kinds.experiments import experiment_runs
 
 from . import provenance
-from .context import config_yaml, data_context
+from .config_text import config_yaml
+from .data_context import data_context
 
 # A run is stuck when its last training loss is within this fraction of ln(classes) and its
 # accuracy below twice chance: it predicts (nearly) the uniform distribution, as the course's
@@ -80,7 +82,7 @@ def experiment_rows(config: Mapping, results: pd.DataFrame, flows: Mapping[str, 
     """One row per experiment: its results, its network, and whether it diverged, stayed at
     the loss of a uniform guess ('stuck') or learned."""
     chance_loss = math.log(n_classes)
-    experiments = {cell.name: cell for cell in experiment_cells(config)}
+    experiments = {cell.name: cell for cell in experiment_runs(config)}
     rows = []
     for _, row in results.iterrows():
         name = str(row["experiment"])
@@ -163,3 +165,12 @@ def build_experiments_context(inputs: ExperimentReportInputs) -> dict:
         ),
     }
 
+
+def context_from_files(inputs: Mapping[str, Any], common: Mapping[str, Any]) -> dict:
+    """The experiments kind's report context from the render rule's named inputs (see
+    ``gridscape.kinds.experiments.report_inputs``) and the facts every report shares."""
+    names = [run.name for run in experiment_runs(common["config"])]
+    return build_experiments_context(ExperimentReportInputs(
+        **common, counts=Path(inputs["counts"]), results=Path(inputs["results"]),
+        gradient_flows=dict(zip(names, map(Path, inputs["gradient_flows"]))),
+    ))

@@ -13,6 +13,8 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from gridscape.exercises.receptive_field import Tracker
+
 
 @dataclass
 class LayerRow:
@@ -22,6 +24,10 @@ class LayerRow:
     output_shape: str
     params: int
     trainable: int
+    # input pixels (per side) that one output element sees, and the pixel distance between
+    # neighbouring outputs; jump None once a layer mixes all positions (see Tracker)
+    receptive_field: int | None = None
+    jump: int | None = None
 
 
 def describe(module: nn.Module) -> str:
@@ -58,17 +64,24 @@ def _shape(output) -> tuple[int, ...] | None:
 def layer_table(model: nn.Module, in_shape: Sequence[int], seed: int = 0) -> tuple[list[LayerRow], torch.Tensor]:
     """One row per leaf module in call order, and the model's output on a dummy input.
 
+    Each row also holds the receptive field and jump after the layer, as
+    ``gridscape.exercises.receptive_field.module_receptive_fields`` computes them (the same
+    ``Tracker``, fed in the same pass).
+
     The input is one seeded standard-normal tensor of shape (1, *in_shape); the model runs
     in eval mode without gradients and is left in the mode it was in.
     """
     rows: list[LayerRow] = []
     handles = []
+    # receptive fields need an image (channels, height, width); other inputs leave them empty
+    tracker = Tracker(max(in_shape[1:])) if len(in_shape) == 3 else None
 
     def hook(name):
         def record(module, _inputs, output):
             shape = _shape(output)
             params = sum(p.numel() for p in module.parameters(recurse=False))
             trainable = sum(p.numel() for p in module.parameters(recurse=False) if p.requires_grad)
+            rf, jump = tracker.update(module) if tracker else (None, None)
             rows.append(
                 LayerRow(
                     module=name,
@@ -77,6 +90,8 @@ def layer_table(model: nn.Module, in_shape: Sequence[int], seed: int = 0) -> tup
                     output_shape="x".join(str(d) for d in shape) if shape else "",
                     params=params,
                     trainable=trainable,
+                    receptive_field=rf,
+                    jump=jump,
                 )
             )
 

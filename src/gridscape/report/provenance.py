@@ -118,6 +118,9 @@ def seeds(config: Mapping) -> list[dict]:
         ]
         if landscape.get("subset_size") is not None:
             out.append({"key": "landscape.subset_seed", "value": landscape.get("subset_seed"), "controls": "the evaluation subset"})
+    ops = (config.get("exercises", {}) or {}).get("ops")
+    if ops:
+        out.append({"key": "exercises.ops.seed", "value": ops.get("seed"), "controls": "the generated input, filter and weights of question 4"})
     searched = [axis.get("key") for axis in config.get("search", {}).get("axes", [])]
     for entry in out:
         entry["searched"] = entry["key"] in searched

@@ -13,36 +13,22 @@ from gridscape.data.registry import DATASETS
 from gridscape.models import build_model
 
 from .compile import compile_pdf
-from .context import ReportInputs, build_context
-from .experiments_context import ExperimentReportInputs, build_experiments_context
 from .latex import render
 from .model_summary import forward_check
 
 log = logging.getLogger(__name__)
 
-MAIN_TEMPLATE = "report.tex.j2"
-EXPERIMENTS_TEMPLATE = "experiments_report.tex.j2"
-
-
-def final_model_config(config: Mapping, best: Mapping | None) -> dict:
-    """``config`` with the chosen grid values set (the final model's architecture)."""
-    from gridscape.study import best_config
-
-    return best_config(config, best) if best else dict(config)
-
-
-def run_model_summary(
-    config: Mapping, best_path: str | None, model_path: str | None, csv_path: str, check_path: str
-) -> dict:
-    """The layer table and the forward check of the final model (weights loaded when given)."""
-    final = final_model_config(config, io.read_json(best_path) if best_path else None)
+def run_model_summary(final: Mapping, model_path: str | None, csv_path: str, check_path: str) -> dict:
+    """The layer table and the forward check of the model that ``final`` configures (the
+    final model's resolved config), with the weights of ``model_path`` when given."""
     spec = DATASETS[final["dataset"]["name"]]
     model = build_model(final["model"], spec.in_shape, spec.num_classes)
     if model_path:
         model.load_state_dict(io.read_safetensors(model_path), strict=True)
     rows, check = forward_check(model, spec.in_shape, spec.num_classes)
     check["weights"] = "final model" if model_path else "fresh initialisation"
-    io.write_csv(csv_path, pd.DataFrame(rows))
+    # receptive field and jump are undefined after a fully connected layer: integers with gaps
+    io.write_csv(csv_path, pd.DataFrame(rows).astype({"receptive_field": "Int64", "jump": "Int64"}))
     io.write_json(check_path, check)
     if not check["ok"]:
         raise RuntimeError(f"forward check failed: {check}")
@@ -50,13 +36,13 @@ def run_model_summary(
     return check
 
 
-def run_render(inputs: ReportInputs | ExperimentReportInputs, template_dir: str | Path, tex_path: str | Path) -> dict:
-    """Render the report's LaTeX from the result files: the grid-search report, or the report
-    of a study of named experiments when ``inputs`` are an ``ExperimentReportInputs``."""
-    if isinstance(inputs, ExperimentReportInputs):
-        context, template = build_experiments_context(inputs), EXPERIMENTS_TEMPLATE
-    else:
-        context, template = build_context(inputs), MAIN_TEMPLATE
+def run_render(kind_name: str, inputs: Mapping, common: Mapping, template_dir: str | Path, tex_path: str | Path) -> dict:
+    """Render the report's LaTeX from the result files: the kind of the study builds the
+    context from its named ``inputs`` and names the template."""
+    from gridscape.kinds import KINDS
+
+    kind = KINDS[kind_name]
+    context, template = kind.context(inputs, common), kind.report_template
     text = render(template_dir, template, context)
     io.write_text(tex_path, text)
     log.info("wrote %s (%d characters)", tex_path, len(text))

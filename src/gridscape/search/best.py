@@ -1,14 +1,11 @@
-"""The grid search: collecting the cells into one table and choosing the best, with reasons."""
+"""The grid's table (grid.csv) and the choice of the best cell, with its reasons (best.json)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
-
-from .config import Cell, format_value
 
 
 METRIC_COLUMNS = ("train_loss", "train_acc", "val_loss", "val_acc", "status", "seconds")
@@ -104,65 +101,3 @@ def choose_best(grid: pd.DataFrame, axes: Sequence[Mapping[str, Any]], metric: s
 def _plain(value: Any) -> Any:
     """numpy scalars from pandas back to JSON-friendly Python values."""
     return value.item() if hasattr(value, "item") else value
-
-
-# Axes whose cells can share one training job: models that differ only in these train side
-# by side (fused), and the epochs axis costs only its largest value (a constant learning
-# rate makes a shorter run a prefix of a longer one).
-FUSABLE_KEYS = ("optimizer.lr", "optimizer.momentum", "optimizer.weight_decay", "train.seed")
-PREFIX_KEYS = ("train.epochs",)
-FUSABLE_MODELS = ("lenet5",)  # built only of layers that gridscape.fused has grouped forms of
-
-
-def can_fuse(config: Mapping) -> bool:
-    """Fused training covers SGD at a constant rate on the models in FUSABLE_MODELS."""
-    optimizer = config["optimizer"]
-    return config["model"]["name"] in FUSABLE_MODELS and optimizer["name"] == "sgd" and optimizer["schedule"] == "constant"
-
-
-def can_share_epochs(config: Mapping) -> bool:
-    """A shorter run is a prefix of a longer one only when the rate does not depend on the length."""
-    return config["optimizer"]["schedule"] == "constant"
-
-
-@dataclass(frozen=True)
-class Pack:
-    """One training job: the models it trains and, per cell, which model and how many epochs."""
-
-    name: str
-    cells: tuple[Cell, ...]
-    models: tuple[dict, ...]  # each model's fusable axis values
-    cell_model: tuple[int, ...]  # index into models, per cell
-    cell_epochs: tuple[int, ...]
-
-
-def plan_packs(config: Mapping, cells: Sequence[Cell], fuse: bool) -> list[Pack]:
-    """Group the grid's cells into training jobs.
-
-    With ``fuse`` all cells that agree on every axis except the fusable ones and the epochs
-    share one job; without it, cells that differ only in epochs still share one (their runs
-    are prefixes of each other), everything else gets its own. Cells whose model or optimiser
-    cannot be fused (``can_fuse``) train one model per job; cells whose schedule depends on the
-    epochs (``can_share_epochs``) do not share a run across epoch counts.
-    """
-    groups: dict[tuple, list[Cell]] = {}
-    for cell in cells:
-        cell_config = cell.apply(config)
-        shared_keys = (PREFIX_KEYS if can_share_epochs(cell_config) else ()) + (
-            FUSABLE_KEYS if fuse and can_fuse(cell_config) else ()
-        )
-        key = tuple((k, format_value(v)) for k, v in cell.params.items() if k not in shared_keys)
-        groups.setdefault(key, []).append(cell)
-    packs = []
-    for key, members in groups.items():
-        models: list[dict] = []
-        cell_model, cell_epochs = [], []
-        for cell in members:
-            model = {k: v for k, v in cell.params.items() if k in FUSABLE_KEYS}
-            if model not in models:
-                models.append(model)
-            cell_model.append(models.index(model))
-            cell_epochs.append(int(cell.apply(config)["train"]["epochs"]))
-        name = "_".join(f"{k}~{v}" for k, v in key) or "all"
-        packs.append(Pack(name, tuple(members), tuple(models), tuple(cell_model), tuple(cell_epochs)))
-    return packs

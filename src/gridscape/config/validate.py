@@ -1,0 +1,72 @@
+"""The check of a whole study: its kind, the sections that kind reads, the schema, the kind's own
+checks, and what only a whole run's settings show. Raised before any work."""
+
+from __future__ import annotations
+
+import copy
+from typing import Mapping
+
+from gridscape.data.registry import DATASETS
+
+from .errors import ConfigError
+from .keys import get_or_none
+from .options import check_options
+from .schema import check_schema, defaults_of, fill_defaults, load_schema
+
+
+def validate(config: Mapping, schema: Mapping | None = None) -> dict:
+    """Return a copy of ``config`` with its kind named and the defaults of the sections that
+    kind reads filled in, or raise ConfigError."""
+    from gridscape.kinds import kind_of
+
+    schema = load_schema() if schema is None else schema
+    kind = kind_of(config)
+    check_sections(config, kind, schema)
+    defaults = defaults_of(schema)
+    if kind.uses_dataset:
+        check_options(config, defaults)
+    kind.check_written(config, defaults)
+    checked = copy.deepcopy(dict(config))
+    checked["kind"] = kind.name
+    fill_defaults(checked, schema, only=kind.reads)
+    check_schema(checked, schema)
+    kind.check(checked, schema)
+    for run in kind.runs(checked):
+        check_run(run.apply(checked), run.where)
+    return checked
+
+
+def check_sections(raw: Mapping, kind, schema: Mapping) -> None:
+    """A study holds only the sections its kind reads, and none of the keys it ignores."""
+    for name in raw:
+        if name not in kind.reads and name in schema["properties"]:
+            raise ConfigError(
+                f"config key {name}: a study of kind '{kind.name}' ({kind.description}) does not read it; "
+                f"expected no '{name}' section (this kind reads: {', '.join(sorted(kind.sections))})"
+            )
+    defaults = defaults_of(schema)
+    for key in kind.ignored_keys:
+        value = get_or_none(raw, key)
+        if value is not None and value != get_or_none(defaults, key):
+            raise ConfigError(
+                f"config key {key}: a study of kind '{kind.name}' does not use it; expected it left out"
+            )
+
+
+def check_run(config: Mapping, where: str) -> None:
+    """What only a whole run's settings show: a schedule that would raise the rate, a network
+    deeper than the images allow. ``where`` names the experiment or grid cell."""
+    optimizer = config["optimizer"]
+    if optimizer["schedule"] == "cosine" and optimizer["min_lr"] >= optimizer["lr"]:
+        raise ConfigError(
+            f"config key optimizer.min_lr: {optimizer['min_lr']} is not below the learning rate {optimizer['lr']} "
+            f"of {where}; expected the cosine schedule to end below where it starts"
+        )
+    model = config["model"]
+    _, height, width = DATASETS[config["dataset"]["name"]].in_shape
+    if model["name"] == "vgg" and 2 ** model["num_stages"] > min(height, width):
+        raise ConfigError(
+            f"config key model.num_stages: {model['num_stages']} stages of {where} halve the "
+            f"{height}x{width} images of {config['dataset']['name']} below one pixel; expected at most "
+            f"{min(height, width).bit_length() - 1}"
+        )

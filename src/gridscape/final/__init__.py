@@ -1,0 +1,1 @@
+"""The final model stage: its settings resolved once, its retraining and its test."""

@@ -1,0 +1,53 @@
+"""The final model: retrained with the best values on train (+ val), then tested once. Both
+steps read the resolved settings of ``final/config.json`` (see ``resolve``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Mapping
+
+import pandas as pd
+import torch
+
+from gridscape import io
+from gridscape.device import resolve_device
+from gridscape.study import TrainedModel, final_subsets, load_dataset, load_model, read_split, to_tensors, train_on_split
+from gridscape.train import evaluate
+
+
+def run_final(final: Mapping, data_path: str, split_path: str, model_path: str, init_path: str, history_path: str) -> TrainedModel:
+    """Retrain with the best values on train (+ val) and write θ0, θ* and the history."""
+    config, params, train_on = final["config"], dict(final["params"]), final["train_on"]
+    data = load_dataset(data_path, config["dataset"]["name"])
+    trained = train_on_split(config, data, read_split(split_path), final_subsets(train_on), "test")
+    if trained.result.status != "ok":
+        raise RuntimeError(
+            f"the final model diverged with the best values {params} (loss "
+            f"{trained.result.history[-1]['train_loss']}) when trained on {train_on}; "
+            "see the train_final log, and consider the runner-up values or a smaller learning rate"
+        )
+    meta = {"params": json.dumps(params)}
+    io.write_safetensors(init_path, trained.initial_state, meta)
+    io.write_safetensors(model_path, trained.model.state_dict(), meta)
+    io.write_csv(history_path, pd.DataFrame(trained.result.history))
+    return trained
+
+
+def run_evaluate(final: Mapping, data_path: str, model_path: str, metrics_path: str) -> dict:
+    """Test loss and accuracy of the final model, with the count of test images."""
+    config = final["config"]
+    device = resolve_device(config["device"])
+    data = load_dataset(data_path, config["dataset"]["name"])
+    model = load_model(config, data, model_path, device)
+    test = to_tensors(data, "test", None, device, config["train"])
+    loss, acc = evaluate(model, test, int(config["train"]["eval_batch_size"]))
+    metrics = {
+        "test_loss": loss,
+        "test_acc": acc,
+        "n_test": len(test),
+        "params": dict(final["params"]),
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+    }
+    io.write_json(metrics_path, metrics)
+    return metrics

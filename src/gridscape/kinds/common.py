@@ -1,0 +1,20 @@
+"""What every kind of study on a dataset shares: its config sections, the data's result files
+and figures, and the report's two files."""
+
+from __future__ import annotations
+
+from .base import figure, result
+
+# The sections a study that trains on a dataset reads.
+DATASET_SECTIONS = frozenset({"dataset", "split", "model", "optimizer", "train", "device", "figures"})
+
+DATA_OUTPUTS = (
+    result("data/class_counts.csv", "class_counts_table", "Data", "Split", "images per class (table)"),
+    figure("gallery", "Data", "Images", "training images"),
+    figure("class_counts", "Data", "Split", "images per class (figure)"),
+    figure("augmentation", "Data", "Augmentation", "augmented images"),
+)
+REPORT_OUTPUTS = (
+    result("report/report.tex"),
+    result("report/report.pdf", "report_pdf", "Report", label="written report (PDF)"),
+)

@@ -1,0 +1,108 @@
+"""The experiments kind: a few named runs with hand-picked settings (the VGG coursework's plain,
+BatchNorm and residual networks), each trained, validated every epoch, its gradient flow
+recorded and its chosen epoch tested once."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import jsonschema
+
+from gridscape.config.errors import ConfigError
+from gridscape.config.keys import section
+from gridscape.config.options import check_options
+from gridscape.config.schema import check_key, check_value
+
+from .base import Run, StudyKind, check_distinct_names, figure, result
+from .common import DATA_OUTPUTS, DATASET_SECTIONS, REPORT_OUTPUTS
+
+
+def experiment_runs(config: Mapping) -> list[Run]:
+    """The named experiments of the study, in the order of its results table."""
+    return [
+        Run(name=run["name"], params=dict(run["set"]), title=run["label"] or run["name"],
+            where=f"experiments.runs[{index}] ({run['name']})")
+        for index, run in enumerate(config["experiments"]["runs"])
+    ]
+
+
+def check_written(raw: Mapping, defaults: Mapping) -> None:
+    """Each experiment's settings are read by the model and optimiser in force for it (as
+    written: before the schema has checked their shape)."""
+    runs = section(raw, "experiments").get("runs") or []
+    check_options(raw, defaults, [
+        (f"experiments.runs[{index}].set", dict(run["set"]) if isinstance(run.get("set"), Mapping) else {})
+        for index, run in enumerate(runs) if isinstance(run, Mapping)
+    ])
+
+
+def check(config: Mapping, schema: Mapping) -> None:
+    """At least one experiment; names and labels distinct; each one's settings valid keys and
+    values; the overlay names experiments."""
+    runs = config["experiments"]["runs"]
+    if not runs:
+        raise ConfigError("config key experiments.runs: a study of kind 'experiments' lists no run; expected at least one")
+    names = [run["name"] for run in runs]
+    check_distinct_names(names, "experiments.runs")
+    labels = [run["label"] or run["name"] for run in runs]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise ConfigError(
+            f"config key experiments.runs: the label {', '.join(map(repr, repeated))} is shown for two experiments; "
+            "expected distinct labels (a label defaults to the name), so that tables and legends tell them apart"
+        )
+    validator = jsonschema.Draft202012Validator(schema)
+    for index, run in enumerate(runs):
+        for key, value in run["set"].items():
+            where = f"experiments.runs[{index}].set.{key}"
+            check_key(config, key, where)
+            check_value(config, validator, key, value, where)
+    overlay = config["figures"]["gradient_flow_overlay"]
+    unknown = [name for name in overlay if name not in names]
+    if unknown:
+        raise ConfigError(
+            f"config key figures.gradient_flow_overlay: {', '.join(map(repr, unknown))} names no experiment; "
+            f"expected some of {', '.join(names)}"
+        )
+
+
+def experiment_names(config: Mapping) -> dict[str, list[str]]:
+    return {"experiment": [run["name"] for run in config["experiments"]["runs"]]}
+
+
+OUTPUTS = (
+    *DATA_OUTPUTS,
+    result("experiments/results.csv", "experiment_results", "Experiments", "Tables", "results table"),
+    result("experiments/{experiment}/model.safetensors", wildcards=experiment_names),
+    figure("experiments_curves", "Experiments", "Curves", "learning curves"),
+    figure("gradient_flow_overlay", "Experiments", "Gradient flow", "", labels={"experiment": "overlay"}),
+    figure("gradient_flow/{experiment}", "Experiments", "Gradient flow", "", caption="gradient_flow",
+           labels={"experiment": "{experiment}"}, wildcards=experiment_names),
+    *REPORT_OUTPUTS,
+)
+
+
+def report_inputs(config: Mapping) -> dict:
+    return {
+        "counts": "results/{study}/data/class_counts.csv",
+        "results": "results/{study}/experiments/results.csv",
+        "gradient_flows": [
+            f"results/{{study}}/experiments/{name}/gradient_flow.csv" for name in experiment_names(config)["experiment"]
+        ],
+    }
+
+
+EXPERIMENTS = StudyKind(
+    name="experiments",
+    description="named experiments, each trained, validated, its gradient flow recorded and tested",
+    sections=DATASET_SECTIONS | {"experiments"},
+    check=check,
+    runs=experiment_runs,
+    check_written=check_written,
+    rules=("data.smk", "figures.smk", "experiments.smk"),
+    outputs=OUTPUTS,
+    report_inputs=report_inputs,
+    build_context="gridscape.report.experiments_context:context_from_files",
+    report_template="experiments_report.tex.j2",
+    landing="workflow-experiments.rst",
+)

@@ -1,0 +1,146 @@
+"""The search kind: a hyperparameter grid over keys of the model, optimizer and train sections,
+the best cell retrained as the final model and tested once, and its loss landscape."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Mapping
+
+import jsonschema
+
+from gridscape.config.errors import ConfigError
+from gridscape.config.keys import format_value, section
+from gridscape.config.options import check_option, written_options
+from gridscape.config.schema import check_key, check_value
+
+from .base import Run, StudyKind, figure, result
+from .common import DATA_OUTPUTS, DATASET_SECTIONS, REPORT_OUTPUTS
+
+
+def grid_cells(config: Mapping) -> list[Run]:
+    """The cells of the grid, first axis varying slowest (row-major, as in the tables)."""
+    axes = config["search"]["axes"]
+    cells = []
+    for combination in itertools.product(*(axis["values"] for axis in axes)):
+        params = {axis["key"]: value for axis, value in zip(axes, combination)}
+        name = "_".join(f"{key}~{format_value(value)}" for key, value in params.items())
+        label = ", ".join(f"{key.split('.')[-1]}={format_value(value)}" for key, value in params.items())
+        cells.append(Run(name, params, where=f"search cell {label}"))
+    return cells
+
+
+def check_axes(config: Mapping, schema: Mapping) -> None:
+    """Each axis names an existing key that the study's model and optimiser read, and each of
+    its values is valid for that key."""
+    axes = config["search"]["axes"]
+    keys = [axis["key"] for axis in axes]
+    if len(set(keys)) != len(keys):
+        raise ConfigError(f"config key search.axes: the same key appears twice ({keys}); expected distinct keys")
+    validator = jsonschema.Draft202012Validator(schema)
+    for index, axis in enumerate(axes):
+        check_key(config, axis["key"], f"search.axes[{index}].key")
+        for position, value in enumerate(axis["values"]):
+            check_value(config, validator, axis["key"], value, f"search.axes[{index}].values[{position}]")
+
+
+def check_landscape(landscape: Mapping) -> None:
+    """The trained model (alpha = beta = 0) must be a grid point, and the two directions differ."""
+    for name in ("alpha", "beta"):
+        spec = landscape[name]
+        if spec["min"] > spec["max"]:
+            raise ConfigError(f"config key landscape.{name}: min {spec['min']} is above max {spec['max']}; expected min <= max")
+        if spec["min"] < 0 < spec["max"]:
+            step = (spec["max"] - spec["min"]) / max(spec["num"] - 1, 1)
+            position = -spec["min"] / step
+            if spec["num"] < 2 or abs(position - round(position)) > 1e-9:
+                raise ConfigError(
+                    f"config key landscape.{name}.num: {spec['num']} points from {spec['min']} to {spec['max']} "
+                    f"miss {name} = 0, where the trained model lies; expected a count that puts 0 on the grid "
+                    f"(for a symmetric range, an odd number such as {spec['num'] + 1 if spec['num'] % 2 == 0 else spec['num']})"
+                )
+    if landscape["delta_seed"] == landscape["eta_seed"]:
+        raise ConfigError(
+            f"config key landscape.eta_seed: equal to landscape.delta_seed ({landscape['eta_seed']}), which makes "
+            "eta = delta and the plane degenerate; expected two different seeds"
+        )
+
+
+def check_written(raw: Mapping, defaults: Mapping) -> None:
+    """Each axis the study writes varies a key that its model and optimiser read."""
+    written = written_options(raw, defaults)
+    for index, axis in enumerate(section(raw, "search").get("axes") or []):
+        if isinstance(axis, Mapping) and isinstance(axis.get("key"), str):
+            check_option(written, defaults, axis["key"], f"search.axes[{index}].key")
+
+
+def check(config: Mapping, schema: Mapping) -> None:
+    check_axes(config, schema)
+    check_landscape(config["landscape"])
+
+
+def has_landscape(config: Mapping) -> bool:
+    return bool(config["landscape"]["enabled"])
+
+
+def has_subset(config: Mapping) -> bool:
+    return has_landscape(config) and config["landscape"]["subset_size"] is not None
+
+
+LANDSCAPE_FILES = ("directions.safetensors", "directions.json", "surface.npz", "diagnostics.json", "line.csv", "interpolation.csv")
+OUTPUTS = (
+    *DATA_OUTPUTS,
+    result("search/grid.csv", "grid_table", "Grid search", "Tables", "grid table"),
+    result("search/best.json", "best", "Grid search", "Tables", "chosen cell"),
+    figure("grid_val_loss", "Grid search", "Heat maps", "validation loss"),
+    figure("grid_val_acc", "Grid search", "Heat maps", "validation accuracy"),
+    figure("curves_grid", "Grid search", "Curves", "curves of every cell"),
+    result("final/config.json"),
+    result("final/model.safetensors"),
+    result("final/metrics.json", "metrics", "Final model", "Metrics", "test metrics"),
+    result("report/model_summary.csv", "model_summary", "Final model", "Network", "layer table"),
+    figure("curves_final", "Final model", "Curves", "training curves"),
+    *(result(f"landscape/{name}", when=has_landscape) for name in LANDSCAPE_FILES),
+    result("landscape/surface.csv", "landscape_surface", "Loss landscape", "Tables", "surface", when=has_landscape),
+    result("landscape/subset_indices.csv", when=has_subset),
+    figure("landscape_contour", "Loss landscape", "Surface", "contour lines", when=has_landscape),
+    figure("landscape_contourf", "Loss landscape", "Surface", "filled contours", when=has_landscape),
+    figure("landscape_heatmap", "Loss landscape", "Surface", "heat map", when=has_landscape),
+    figure("landscape_surface3d", "Loss landscape", "Surface", "3-D surface", when=has_landscape),
+    figure("landscape_line", "Loss landscape", "Slices", "along delta", when=has_landscape),
+    figure("landscape_interpolation", "Loss landscape", "Slices", "from theta0 to theta*", when=has_landscape),
+    *REPORT_OUTPUTS,
+)
+
+
+def report_inputs(config: Mapping) -> dict:
+    files = {
+        "counts": "data/class_counts.csv",
+        "split": "data/split.csv",
+        "grid": "search/grid.csv",
+        "best": "search/best.json",
+        "metrics": "final/metrics.json",
+        "history": "final/history.csv",
+        "model_summary": "report/model_summary.csv",
+        "forward_check": "report/forward_check.json",
+    }
+    if has_landscape(config):
+        files.update({name: f"landscape/{name}.{ext}" for name, ext in (
+            ("directions", "json"), ("diagnostics", "json"), ("surface", "csv"), ("line", "csv"), ("interpolation", "csv"))})
+    return {name: f"results/{{study}}/{path}" for name, path in files.items()}
+
+
+SEARCH = StudyKind(
+    name="search",
+    description="a hyperparameter search, the best values retrained and tested, and the loss landscape",
+    sections=DATASET_SECTIONS | {"search", "final", "landscape"},
+    check=check,
+    check_written=check_written,
+    runs=grid_cells,
+    rules=("data.smk", "figures.smk", "search.smk", "final.smk", "landscape.smk"),
+    outputs=OUTPUTS,
+    report_inputs=report_inputs,
+    build_context="gridscape.report.context:context_from_files",
+    report_template="report.tex.j2",
+    landing="workflow-search.rst",
+    ignored_keys=("figures.gradient_flow_overlay",),
+)

@@ -1,0 +1,43 @@
+"""The exercises kind's report context: the computed answers (``gridscape.exercises.steps``),
+the figures, and the facts every report shares. Imports no torch: the report job reads files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from gridscape.exercises.steps import build_exercises_context
+
+from . import provenance
+from .config_text import config_yaml
+
+
+def context_from_files(inputs: Mapping[str, Any], common: Mapping[str, Any]) -> dict:
+    """From the render rule's named inputs (see ``gridscape.kinds.exercises.report_inputs``)."""
+    config = common["config"]
+    names = [run["name"] for run in config["exercises"]["trajectories"]]
+    paths = {key: inputs[key] for key in ("check", "escape_csv", "escape_json", "receptive_field", "ops")}
+    paths["trajectories"] = dict(zip(names, inputs["trajectories"]))
+    answers = build_exercises_context(paths, config)
+    report_dir, figures_dir = Path(common["report_dir"]), Path(common["figures_dir"])
+
+    def figure(name: str) -> str:
+        pdf = figures_dir / f"{name}.pdf"
+        return Path(os.path.relpath(pdf, report_dir)).as_posix() if pdf.exists() else ""
+
+    for name, run in answers["trajectories"].items():
+        run["figure"] = figure(f"trajectory/{name}")
+    return {
+        **answers,
+        "study": config["study"],
+        "title": config.get("title") or config["study"],
+        "config": config,
+        "config_yaml": config_yaml(config),
+        "figures": {"functions": figure("functions"), "escape": figure("escape")},
+        "provenance": provenance.provenance(
+            config, common.get("repo") or Path.cwd(), {"device": "cpu"},
+            common.get("benchmarks") or report_dir.parent / "benchmarks",
+            snakemake_version=common.get("snakemake_version"),
+        ),
+    }

@@ -1,0 +1,86 @@
+"""The registry of study kinds: every kind's declarations point at files that exist, the schema
+lists exactly the registered kinds, and the kind of an old config is inferred."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gridscape.config import ConfigError, load_schema, validate
+from gridscape.kinds import KINDS, kind_of
+from gridscape.kinds.base import figure
+
+REPO = Path(__file__).resolve().parents[1]
+WORKFLOW = REPO / "workflow"
+
+
+def test_schema_lists_exactly_the_registered_kinds():
+    assert load_schema()["properties"]["kind"]["enum"] == list(KINDS)
+
+
+@pytest.mark.parametrize("name", list(KINDS))
+def test_every_declared_file_of_a_kind_exists(name):
+    kind = KINDS[name]
+    for rule_file in kind.rules:
+        assert (WORKFLOW / "rules" / rule_file).is_file(), rule_file
+    assert (WORKFLOW / "report" / kind.report_template).is_file()
+    assert (WORKFLOW / "report" / kind.landing).is_file()
+    for output in kind.outputs:
+        if output.caption:
+            assert (WORKFLOW / "report" / f"{output.caption}.rst").is_file(), output.path
+            assert output.category, output.path
+    assert set(kind.sections) <= set(load_schema()["properties"]), kind.sections
+
+
+def test_old_configs_get_their_kind_inferred():
+    assert kind_of({"study": "x"}).name == "search"
+    assert kind_of({"study": "x", "experiments": {"runs": [{"name": "a"}]}}).name == "experiments"
+    for path in sorted((REPO / "config").glob("*.yaml")):
+        raw = yaml.safe_load(path.read_text())
+        assert validate(raw)["kind"] == raw.get("kind", "experiments" if raw.get("experiments", {}).get("runs") else "search")
+
+
+def test_targets_follow_the_config():
+    search = validate({"study": "s", "landscape": {"enabled": False}})
+    targets = KINDS["search"].targets(search, "results/s")
+    assert "results/s/search/grid.csv" in targets and "results/s/figures/grid_val_acc.png" in targets
+    assert not any("landscape" in t for t in targets)
+    with_landscape = KINDS["search"].targets(validate({"study": "s"}), "results/s")
+    assert "results/s/figures/landscape_contour.pdf" in with_landscape
+    runs = [{"name": "a"}, {"name": "b"}]
+    experiments = validate({"study": "e", "experiments": {"runs": runs}})
+    figures = KINDS["experiments"].figures(experiments)
+    assert "figures/gradient_flow/a" in figures and "figures/gradient_flow/b" in figures
+    exercises = validate({"study": "x", "kind": "exercises"})
+    targets = KINDS["exercises"].targets(exercises, "results/x")
+    assert "results/x/exercises/trajectories/adam_relu.csv" in targets
+    assert not any(t.startswith(("results/x/data", "results/x/search")) for t in targets)
+
+
+def test_a_figure_declares_its_caption_and_labels():
+    output = figure("gradient_flow/{experiment}", "Experiments", "Gradient flow", "", caption="gradient_flow",
+                    labels={"experiment": "{experiment}"}, wildcards=lambda config: {"experiment": ["x", "y"]})
+    assert output.expand({}) == ["figures/gradient_flow/x", "figures/gradient_flow/y"]
+    assert output.figure and output.labels == {"experiment": "{experiment}"}
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({"kind": "exercises", "search": {"axes": []}}, "config key search: a study of kind 'exercises'"),
+        ({"kind": "exercises", "model": {"name": "vgg"}}, "expected no 'model' section"),
+        ({"kind": "search", "experiments": {"runs": [{"name": "a"}]}}, "config key experiments: a study of kind 'search'"),
+        ({"kind": "exercises", "exercises": {"trajectories": [{"name": "a", "function": "nope", "optimizer": "gd"}]}},
+         "exercises.trajectories[0].function: 'nope' is not a function"),
+        ({"kind": "exercises", "exercises": {"trajectories": [{"name": "check", "function": "relu", "optimizer": "gd"}]}},
+         "exercises.trajectories[0].name: 'check' is taken"),
+        ({"kind": "exercises", "exercises": {"escape": {"function": "relu"}}}, "exercises.escape.function: 'relu' is not a bump"),
+        ({"kind": "exercises", "exercises": {"escape": {"h": {"min": 0.5, "max": 0.1}}}}, "exercises.escape.h: min 0.5 is not below max 0.1"),
+        ({"kind": "exercises", "exercises": {"receptive_field": {"rows": [["conv 3"]]}}}, "exercises.receptive_field.rows[0][0]"),
+        ({"kind": "exercises", "exercises": {"functions": {"relu": {"type": "bump"}}}}, "exercises.functions.relu"),
+    ],
+)
+def test_bad_kind_configs_name_the_key(config, message):
+    with pytest.raises(ConfigError) as error:
+        validate({"study": "t", **config})
+    assert message in str(error.value)

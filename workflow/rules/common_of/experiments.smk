@@ -1,0 +1,22 @@
+# The module-level names and input functions of experiments.smk.
+
+from gridscape.kinds.experiments import experiment_runs
+
+EXPERIMENTS = {run.name: run for run in experiment_runs(config)}
+
+
+wildcard_constraints:
+    experiment="|".join(re.escape(name) for name in EXPERIMENTS),
+
+
+def experiment_config(wildcards):
+    """Everything that changes an experiment's results: retrain it when any of this changes."""
+    run_config = EXPERIMENTS[wildcards.experiment].apply(config)
+    return {
+        **training_config(run_config),
+        "experiments": {"test_epoch": config["experiments"]["test_epoch"]},
+    }
+
+
+def experiment_of(wildcards):
+    return EXPERIMENTS[wildcards.experiment]
