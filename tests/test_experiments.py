@@ -10,7 +10,7 @@ import torch
 
 from gridscape import io
 from gridscape.config import ConfigError, validate
-from gridscape.kinds.experiments import experiment_runs as experiment_cells
+from gridscape.kinds.experiments import experiment_runs
 from gridscape.kinds.search import grid_cells
 from gridscape.data.loader import TensorData
 from gridscape.experiments import check_table_against_histories, results_table, run_experiment, chosen_epoch
@@ -124,7 +124,7 @@ def test_experiment_writes_its_files_and_tests_the_best_epoch(tmp_path):
         optimizer={"name": "adam", "lr": 0.01, "schedule": "cosine"}, train={"epochs": 3, "batch_size": 64},
         experiments={"runs": [{"name": "shallow", "set": {"model.blocks_per_stage": 0}}]},
     ))
-    (experiment,) = experiment_cells(config)
+    (experiment,) = experiment_runs(config)
     paths = [tmp_path / name for name in ("history.csv", "gradient_flow.csv", "model.safetensors", "metrics.json")]
     metrics = run_experiment(config, experiment, tmp_path / "digits.npz", tmp_path / "split.csv", *paths)
     history, flow = pd.read_csv(paths[0]), pd.read_csv(paths[1])
@@ -184,7 +184,7 @@ def test_experiments_apply_their_settings_over_the_study():
         model={"name": "vgg", "blocks_per_stage": 5},
         experiments={"runs": [{"name": "VGG_08", "set": {"model.blocks_per_stage": 0}}, {"name": "VGG_38", "label": "VGG38 & co"}]},
     ))
-    first, second = experiment_cells(config)
+    first, second = experiment_runs(config)
     assert first.apply(config)["model"]["blocks_per_stage"] == 0
     assert second.apply(config)["model"]["blocks_per_stage"] == 5
     assert (first.label, second.label) == ("VGG_08", "VGG38 & co")

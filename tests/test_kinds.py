@@ -34,6 +34,7 @@ def test_every_declared_file_of_a_kind_exists(name):
 
 def test_old_configs_get_their_kind_inferred():
     assert kind_of({"study": "x"}).name == "search"
+    assert kind_of({"study": "x", "exercises": {}}).name == "exercises"
     assert kind_of({"study": "x", "experiments": {"runs": [{"name": "a"}]}}).name == "experiments"
     for path in sorted((REPO / "config").glob("*.yaml")):
         raw = yaml.safe_load(path.read_text())
@@ -57,6 +58,12 @@ def test_targets_follow_the_config():
     assert not any(t.startswith(("results/x/data", "results/x/search")) for t in targets)
 
 
+def test_a_bump_written_without_its_size_gets_the_defaults():
+    config = validate({"study": "x", "exercises": {"functions": {"bump": {"type": "bump"}}}})
+    assert config["exercises"]["functions"]["bump"] == {"type": "bump", "L": 1.0, "h": 0.5}
+    assert validate(config) == config
+
+
 def test_a_figure_declares_its_caption_and_labels():
     output = figure("gradient_flow/{experiment}", "Experiments", "Gradient flow", "", caption="gradient_flow",
                     labels={"experiment": "{experiment}"}, wildcards=lambda config: {"experiment": ["x", "y"]})
@@ -78,6 +85,14 @@ def test_a_figure_declares_its_caption_and_labels():
         ({"kind": "exercises", "exercises": {"escape": {"h": {"min": 0.5, "max": 0.1}}}}, "exercises.escape.h: min 0.5 is not below max 0.1"),
         ({"kind": "exercises", "exercises": {"receptive_field": {"rows": [["conv 3"]]}}}, "exercises.receptive_field.rows[0][0]"),
         ({"kind": "exercises", "exercises": {"functions": {"relu": {"type": "bump"}}}}, "exercises.functions.relu"),
+        ({"exercises": {"functions": {"bump": {"type": "bump"}, "r": {"type": "relu", "L": 2}}}},
+         "exercises.functions.r.L: only a bump has L"),
+        ({"exercises": {"ops": {"kernel": 64, "length": 4}}}, "exercises.ops.kernel: 64 is longer than the input"),
+        ({"exercises": {"escape": {"steps": 100000}}}, "exercises.escape.steps: 100000 steps for each of 991 heights"),
+        ({"exercises": {"receptive_field": {"rows": [["conv 100 100"] * 3]}}}, "exercises.receptive_field.rows[0]: its receptive field is 1000000"),
+        ({"exercises": {"escape": {"h": {"step": float("nan")}}}}, "exercises.escape.h.step: nan is not a finite number"),
+        ({"exercises": {"trajectories": []}}, "config key exercises.trajectories: [] should be non-empty"),
+        ({"kind": ["search"]}, "config key kind: ['search'] is not a kind of study"),
     ],
 )
 def test_bad_kind_configs_name_the_key(config, message):

@@ -49,7 +49,7 @@ rule experiment_results:
         CONDA_ENV
     params:
         # the config's labels: renaming an experiment rewrites the table, and retrains nothing
-        labels=[cell.label for cell in EXPERIMENTS.values()],
+        labels=[run.label for run in EXPERIMENTS.values()],
     script:
         "../scripts/experiment_results.py"
 
@@ -64,7 +64,7 @@ rule plot_experiment_curves:
     conda:
         CONDA_ENV
     params:
-        labels=[cell.label for cell in EXPERIMENTS.values()],
+        labels=[run.label for run in EXPERIMENTS.values()],
     script:
         "../scripts/plot_experiment_curves.py"
 

@@ -34,13 +34,20 @@ def fill_defaults(instance: Any, schema: Mapping, only: Collection[str] | None =
         return
     if not isinstance(instance, dict) or schema.get("type") != "object":
         return
-    for key, subschema in schema.get("properties", {}).items():
+    properties = schema.get("properties", {})
+    for key, subschema in properties.items():
         if only is not None and key not in only:
             continue
         if key not in instance and "default" in subschema:
             instance[key] = copy.deepcopy(subschema["default"])
         if key in instance:
             fill_defaults(instance[key], subschema)
+    # a map of named objects (exercises.functions): each object gets its own defaults
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, Mapping) and only is None:
+        for key in instance:
+            if key not in properties:
+                fill_defaults(instance[key], extra)
 
 
 def defaults_of(schema: Mapping) -> dict:

@@ -12,8 +12,6 @@ import pandas as pd
 from .functions import Bump, make_function
 from .optimizers import run
 
-COLUMNS = ["h", "escaped", "max_x", "crossed_at"]
-
 
 def decimals(value: float) -> int:
     """Digits after the decimal point of ``value`` as written (0.001 -> 3, 0.0025 -> 4, 1 -> 0)."""

@@ -22,8 +22,11 @@ KINDS: dict[str, StudyKind] = {kind.name: kind for kind in (SEARCH, EXPERIMENTS,
 
 
 def infer_kind(config: Mapping) -> str:
-    """The kind of a study that does not name one: named experiments when it lists runs, else
-    a search (the two kinds that existed before ``kind:``)."""
+    """The kind of a study that does not name one: named experiments when it lists runs,
+    exercises when it has an exercises section, else a search (the two kinds that existed
+    before ``kind:``, and the one whose section says what it is)."""
+    if "exercises" in config:
+        return "exercises"
     experiments = config.get("experiments")
     if isinstance(experiments, Mapping) and experiments.get("runs"):
         return "experiments"
@@ -33,7 +36,7 @@ def infer_kind(config: Mapping) -> str:
 def kind_of(config: Mapping) -> StudyKind:
     """The study's kind: its ``kind`` key, or inferred when it has none."""
     name = config.get("kind") or infer_kind(config)
-    if name not in KINDS:
+    if not isinstance(name, str) or name not in KINDS:
         raise ConfigError(f"config key kind: {name!r} is not a kind of study; expected one of {', '.join(KINDS)}")
     return KINDS[name]
 

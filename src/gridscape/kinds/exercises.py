@@ -5,21 +5,56 @@ without a deep-learning library and compared with torch."""
 
 from __future__ import annotations
 
-from typing import Mapping
+import math
+from typing import Any, Iterator, Mapping
 
 from gridscape.config.errors import ConfigError
+from gridscape.exercises.functions import BUILTIN as BUILT_IN_FUNCTIONS
 
 from .base import StudyKind, check_distinct_names, figure, result
 from .common import REPORT_OUTPUTS
 
-BUILT_IN_FUNCTIONS = ("relu", "sigmoid", "abs")
+# What a job may be asked for: the escape scan keeps every step of every height in memory
+# (six float64 arrays), and autograd measures a receptive field on an image larger than it.
+MAX_ESCAPE_VALUES = 5_000_000
+MAX_RECEPTIVE_FIELD = 2048
+
+
+def _numbers(node: Any, path: str) -> Iterator[tuple[str, float]]:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from _numbers(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _numbers(value, f"{path}[{index}]")
+    elif isinstance(node, float):
+        yield path, node
+
+
+def receptive_field_of(row: list[str]) -> int:
+    """r <- r + (k - 1) j, j <- j s over 'kind k s' layers (the schema checked their form)."""
+    field, jump = 1, 1
+    for layer in row:
+        _, kernel, stride = layer.split()
+        field, jump = field + (int(kernel) - 1) * jump, jump * int(stride)
+    return field
 
 
 def check(config: Mapping, schema: Mapping) -> None:
     """Trajectory names distinct, every function named exists, the escape scan varies a bump
     over a non-empty range of heights."""
     exercises = config["exercises"]
+    for where, value in _numbers(exercises, "exercises"):
+        if not math.isfinite(value):
+            raise ConfigError(f"config key {where}: {value} is not a finite number; expected a finite number")
     functions = exercises["functions"]
+    for name, spec in functions.items():
+        extra = [key for key in ("L", "h") if key in spec and spec["type"] != "bump"]
+        if extra:
+            raise ConfigError(
+                f"config key exercises.functions.{name}.{extra[0]}: only a bump has {extra[0]}, "
+                f"but this function is a {spec['type']}; expected no {extra[0]}"
+            )
     clash = sorted(set(functions) & set(BUILT_IN_FUNCTIONS))
     if clash:
         raise ConfigError(
@@ -51,10 +86,25 @@ def check(config: Mapping, schema: Mapping) -> None:
         raise ConfigError(
             f"config key exercises.escape.h: min {heights['min']} is not below max {heights['max']}; expected min < max"
         )
-    if (heights["max"] - heights["min"]) / heights["step"] > 100_000:
+    count = (heights["max"] - heights["min"]) / heights["step"] + 1
+    if count * (escape["steps"] + 1) > MAX_ESCAPE_VALUES:
         raise ConfigError(
-            f"config key exercises.escape.h.step: {heights['step']} gives more than 100,000 heights from "
-            f"{heights['min']} to {heights['max']}; expected a coarser step"
+            f"config key exercises.escape.steps: {escape['steps']} steps for each of {int(count)} heights from "
+            f"{heights['min']} to {heights['max']} (step {heights['step']}) is more than {MAX_ESCAPE_VALUES:,} "
+            "values to keep; expected fewer steps or a coarser exercises.escape.h.step"
+        )
+    for index, row in enumerate(exercises["receptive_field"]["rows"]):
+        field = receptive_field_of(row)
+        if field > MAX_RECEPTIVE_FIELD:
+            raise ConfigError(
+                f"config key exercises.receptive_field.rows[{index}]: its receptive field is {field} pixels, which "
+                f"autograd would measure on an image of over {field}x{field}; expected at most {MAX_RECEPTIVE_FIELD}"
+            )
+    ops = exercises["ops"]
+    if ops["kernel"] > ops["length"]:
+        raise ConfigError(
+            f"config key exercises.ops.kernel: {ops['kernel']} is longer than the input "
+            f"(exercises.ops.length {ops['length']}); expected at most {ops['length']}"
         )
 
 

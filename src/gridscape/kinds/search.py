@@ -24,8 +24,7 @@ def grid_cells(config: Mapping) -> list[Run]:
     for combination in itertools.product(*(axis["values"] for axis in axes)):
         params = {axis["key"]: value for axis, value in zip(axes, combination)}
         name = "_".join(f"{key}~{format_value(value)}" for key, value in params.items())
-        label = ", ".join(f"{key.split('.')[-1]}={format_value(value)}" for key, value in params.items())
-        cells.append(Run(name, params, where=f"search cell {label}"))
+        cells.append(Run(name, params, where=f"search cell {Run(name, params).label}"))
     return cells
 
 

@@ -36,7 +36,7 @@ def context_from_files(inputs: Mapping[str, Any], common: Mapping[str, Any]) -> 
         "config_yaml": config_yaml(config),
         "figures": {"functions": figure("functions"), "escape": figure("escape")},
         "provenance": provenance.provenance(
-            config, common.get("repo") or Path.cwd(), {"device": "cpu"},
+            config, common.get("repo") or Path.cwd(), {},
             common.get("benchmarks") or report_dir.parent / "benchmarks",
             snakemake_version=common.get("snakemake_version"),
         ),

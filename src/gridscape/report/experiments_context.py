@@ -82,7 +82,7 @@ def experiment_rows(config: Mapping, results: pd.DataFrame, flows: Mapping[str, 
     """One row per experiment: its results, its network, and whether it diverged, stayed at
     the loss of a uniform guess ('stuck') or learned."""
     chance_loss = math.log(n_classes)
-    experiments = {cell.name: cell for cell in experiment_runs(config)}
+    experiments = {run.name: run for run in experiment_runs(config)}
     rows = []
     for _, row in results.iterrows():
         name = str(row["experiment"])

@@ -101,6 +101,3 @@ def distinguishing_digits(a: Any, b: Any, start: int = 3, most: int = 8) -> int:
 def params_tex(params: Mapping[str, Any], keys: Sequence[str]) -> str:
     """'learning rate 0.1, momentum 0.2' as LaTeX (names and values escaped)."""
     return ", ".join(f"{escape_latex(axis_name(k))} {format_value(params.get(k))}" for k in keys if k in params)
-
-
-# --- the sections --------------------------------------------------------------------------

@@ -10,17 +10,19 @@ import pandas as pd
 
 from gridscape import io
 from gridscape.data.registry import DATASETS
-from gridscape.models import build_model
 
 from .compile import compile_pdf
 from .latex import render
-from .model_summary import forward_check
 
 log = logging.getLogger(__name__)
 
 def run_model_summary(final: Mapping, model_path: str | None, csv_path: str, check_path: str) -> dict:
     """The layer table and the forward check of the model that ``final`` configures (the
     final model's resolved config), with the weights of ``model_path`` when given."""
+    from gridscape.models import build_model  # torch: this step only, not every report job
+
+    from .model_summary import forward_check
+
     spec = DATASETS[final["dataset"]["name"]]
     model = build_model(final["model"], spec.in_shape, spec.num_classes)
     if model_path:
