@@ -193,7 +193,7 @@ def test_adam_on_the_bump_at_h_half_turns_back():
 
 def test_escape_scan_finds_h_max():
     scan = escape.escape_scan(BUMP, "adam", 0.3, 0.0, 0.0, 0.01, 1.0, 0.001, 1000, 0.9, 0.999)
-    assert list(scan.columns) == escape.COLUMNS and len(scan) == 991
+    assert list(scan.columns) == ["h", "escaped", "max_x", "crossed_at"] and len(scan) == 991
     assert scan["h"].iloc[400] == 0.41 and scan["h"].iloc[-1] == 1.0  # exact decimals
     assert round(escape.h_max(scan), 2) == 0.41 and escape.h_max(scan) == 0.41
     stuck = scan[~scan["escaped"]]
