@@ -13,7 +13,6 @@ values whose key ends in ``_tex`` are already LaTeX (built from escaped parts).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -24,7 +23,7 @@ from gridscape import io
 
 from . import provenance
 from .latex import join_words
-from .helpers import LANDSCAPE_FIGURES, STUDY_FIGURES, ALL_FIGURES, dig
+from .helpers import ALL_FIGURES, LANDSCAPE_FIGURES, dig, figure_pdfs
 from .config_text import config_yaml
 from .data_context import augment_context, data_context, network_context
 from .landscape_context import landscape_context
@@ -54,15 +53,8 @@ class ReportInputs:
 
 def figure_paths(inputs: ReportInputs, landscape_enabled: bool) -> dict[str, str]:
     """Figure name -> path of its PDF relative to the report folder ('' when it does not exist)."""
-    names = list(STUDY_FIGURES)
-    if landscape_enabled:
-        names += list(LANDSCAPE_FIGURES)
-    out = {name: "" for name in ALL_FIGURES}
-    for name in names:
-        pdf = Path(inputs.figures_dir) / f"{name}.pdf"
-        if pdf.exists():
-            out[name] = Path(os.path.relpath(pdf, Path(inputs.report_dir))).as_posix()
-    return out
+    names = [name for name in ALL_FIGURES if landscape_enabled or name not in LANDSCAPE_FIGURES]
+    return {name: "" for name in ALL_FIGURES} | figure_pdfs(names, inputs.figures_dir, inputs.report_dir)
 
 
 def build_context(inputs: ReportInputs) -> dict:

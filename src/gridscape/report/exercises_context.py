@@ -3,7 +3,6 @@ the figures, and the facts every report shares. Imports no torch: the report job
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -11,6 +10,7 @@ from gridscape.exercises.steps import build_exercises_context
 
 from . import provenance
 from .config_text import config_yaml
+from .helpers import figure_pdfs
 
 
 def context_from_files(inputs: Mapping[str, Any], common: Mapping[str, Any]) -> dict:
@@ -20,21 +20,18 @@ def context_from_files(inputs: Mapping[str, Any], common: Mapping[str, Any]) -> 
     paths = {key: inputs[key] for key in ("check", "escape_csv", "escape_json", "receptive_field", "ops")}
     paths["trajectories"] = dict(zip(names, inputs["trajectories"]))
     answers = build_exercises_context(paths, config)
-    report_dir, figures_dir = Path(common["report_dir"]), Path(common["figures_dir"])
-
-    def figure(name: str) -> str:
-        pdf = figures_dir / f"{name}.pdf"
-        return Path(os.path.relpath(pdf, report_dir)).as_posix() if pdf.exists() else ""
-
+    report_dir = Path(common["report_dir"])
+    figures = figure_pdfs(["functions", "escape", *(f"trajectory/{name}" for name in names)],
+                          common["figures_dir"], report_dir)
     for name, run in answers["trajectories"].items():
-        run["figure"] = figure(f"trajectory/{name}")
+        run["figure"] = figures[f"trajectory/{name}"]
     return {
         **answers,
         "study": config["study"],
         "title": config.get("title") or config["study"],
         "config": config,
         "config_yaml": config_yaml(config),
-        "figures": {"functions": figure("functions"), "escape": figure("escape")},
+        "figures": figures,
         "provenance": provenance.provenance(
             config, common.get("repo") or Path.cwd(), {},
             common.get("benchmarks") or report_dir.parent / "benchmarks",

@@ -10,7 +10,6 @@ loses from the output back to the input) is computed here; the templates put it 
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -18,18 +17,20 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from gridscape.config.keys import settings_text
-from gridscape.kinds.experiments import experiment_runs
+from gridscape.kinds.experiments import EXPERIMENTS, experiment_runs
 
 from . import provenance
 from .config_text import config_yaml
 from .data_context import data_context
+from .helpers import figure_pdfs
 
 # A run is stuck when its last training loss is within this fraction of ln(classes) and its
 # accuracy below twice chance: it predicts (nearly) the uniform distribution, as the course's
 # VGG_38 does (4.605 = ln 100).
 STUCK_LOSS_TOLERANCE = 0.02
 BLOCK_NAMES = {"plain": "plain", "bn": "BatchNorm", "rc": "residual connections", "bn_rc": "BatchNorm and residual connections"}
-FIGURES = ("gallery", "class_counts", "augmentation", "experiments_curves", "gradient_flow_overlay")
+# The experiments kind's figures without a wildcard, as its registry entry declares them.
+FIGURES = tuple(o.path.removeprefix("figures/") for o in EXPERIMENTS.outputs if o.figure and "{" not in o.path)
 
 
 @dataclass
@@ -117,11 +118,7 @@ def experiment_rows(config: Mapping, results: pd.DataFrame, flows: Mapping[str, 
 
 def figure_paths(inputs: ExperimentReportInputs, names: Sequence[str]) -> dict[str, str]:
     """Figure name -> its PDF relative to the report folder ('' when it does not exist)."""
-    out = {}
-    for name in [*FIGURES, *(f"gradient_flow/{n}" for n in names)]:
-        pdf = Path(inputs.figures_dir) / f"{name}.pdf"
-        out[name] = Path(os.path.relpath(pdf, Path(inputs.report_dir))).as_posix() if pdf.exists() else ""
-    return out
+    return figure_pdfs([*FIGURES, *(f"gradient_flow/{n}" for n in names)], inputs.figures_dir, inputs.report_dir)
 
 
 def build_experiments_context(inputs: ExperimentReportInputs) -> dict:

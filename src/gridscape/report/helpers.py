@@ -4,7 +4,11 @@ and exact reading of values from configs and result files."""
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 from typing import Any, Mapping, Sequence
+
+from gridscape.kinds.search import SEARCH, has_landscape
 
 from .latex import escape_latex, format_value
 
@@ -20,16 +24,11 @@ AXIS_NAMES = {
 METRIC_NAMES = {"val_acc": "validation accuracy", "val_loss": "validation loss"}
 # The handout's five tunable hyperparameters, in its order.
 HANDOUT_KEYS = ("train.seed", "optimizer.lr", "optimizer.momentum", "train.batch_size", "train.epochs")
-LANDSCAPE_FIGURES = (
-    "landscape_contour",
-    "landscape_contourf",
-    "landscape_heatmap",
-    "landscape_surface3d",
-    "landscape_line",
-    "landscape_interpolation",
+# The search kind's figures, as its registry entry declares them (names under figures/).
+ALL_FIGURES = tuple(o.path.removeprefix("figures/") for o in SEARCH.outputs if o.figure)
+LANDSCAPE_FIGURES = tuple(
+    o.path.removeprefix("figures/") for o in SEARCH.outputs if o.figure and o.when is has_landscape
 )
-STUDY_FIGURES = ("gallery", "class_counts", "grid_val_loss", "grid_val_acc", "curves_grid", "curves_final", "augmentation")
-ALL_FIGURES = (*STUDY_FIGURES, *LANDSCAPE_FIGURES)
 MAX_CLASS_ROWS = 20
 MODEL_TITLES = {"lenet5": "LeNet-5", "vgg": "VGG"}
 DATASET_TITLES = {
@@ -101,3 +100,12 @@ def distinguishing_digits(a: Any, b: Any, start: int = 3, most: int = 8) -> int:
 def params_tex(params: Mapping[str, Any], keys: Sequence[str]) -> str:
     """'learning rate 0.1, momentum 0.2' as LaTeX (names and values escaped)."""
     return ", ".join(f"{escape_latex(axis_name(k))} {format_value(params.get(k))}" for k in keys if k in params)
+
+
+def figure_pdfs(names: Sequence[str], figures_dir: Path, report_dir: Path) -> dict[str, str]:
+    """Figure name -> its PDF relative to the report folder ('' when it does not exist)."""
+    out = {}
+    for name in names:
+        pdf = Path(figures_dir) / f"{name}.pdf"
+        out[name] = Path(os.path.relpath(pdf, Path(report_dir))).as_posix() if pdf.exists() else ""
+    return out
