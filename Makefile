@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup demo demo-vgg demo-exercises test lint dag benchmark clean-demo
+.PHONY: setup demo demo-vgg demo-exercises test lint dag benchmark benchmark-checkpoint clean-demo
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ lint: setup
 
 benchmark: setup
 	$(BIN)/python benchmarks/run.py
+
+benchmark-checkpoint: setup
+	$(BIN)/python benchmarks/checkpoint.py
 
 dag: setup
 	$(BIN)/snakemake --dag --configfile config/demo.yaml > results/dag.dot

@@ -92,6 +92,12 @@ def test_validate_does_not_modify_its_input():
         (study(search={"axes": [{"key": "optimizer.lr", "values": ["1e-3"]}]}), "search.axes[0].values[0]", "YAML reads 1e-3 as text"),
         (study(search={"axes": [{"key": "model.activation", "values": ["relu", "swish"]}]}), "search.axes[0].values[1]", "Activation function"),
         (study(search={"axes": [{"key": "model.activation", "values": ["../x"]}]}), "search.axes[0].values[0]", "parts of file names"),
+        # NaN passes every bound of the schema (it compares false), infinity is no setting
+        (study(optimizer={"lr": float("nan")}), "optimizer.lr", "not a finite number"),
+        (study(checkpoint={"every_minutes": float("nan")}), "checkpoint.every_minutes", "not a finite number"),
+        (study(checkpoint={"every_minutes": float("inf")}), "checkpoint.every_minutes", "not a finite number"),
+        (study(search={"axes": [{"key": "optimizer.lr", "values": [0.1, float("nan")]}]}), "search.axes[0].values[1]", "not a finite number"),
+        (study(checkpoint={"every_minutes": -1}), "checkpoint.every_minutes", "minimum of 0"),
     ],
 )
 def test_bad_config_names_the_key(config, key, expected):

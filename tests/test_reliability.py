@@ -1,10 +1,13 @@
-"""Issue 7's guarantees, each tested: interruption, determinism, disk, safety.
+"""Issue 7's guarantees, each tested: interruption, determinism, disk, safety; and issue 19's
+resumption of training jobs from their checkpoints.
 
 Three runs of the tiny CIFAR-10 study of test_workflow (to grid.csv, final/metrics.json and
 landscape/surface.csv, with --cores 1 so every job has one thread): two uninterrupted runs in
-two work dirs, and one killed twice (SIGKILL of Snakemake and its job, mid-training, then
-mid-landscape-chunk) and rerun with the same command. The kill points are exact, not timed:
-tests/hold/sitecustomize.py holds the job at a log line until it is killed.
+two work dirs, and one interrupted three times and rerun with the same command: SIGKILL of
+Snakemake and its job once the grid pack has checkpointed its first epoch; SIGTERM to the
+final model's job after its first epoch (its rule retries it); SIGKILL mid-landscape-chunk. The
+interruption points are exact, not timed: tests/hold/sitecustomize.py holds the job at a log
+line until it is killed or released.
 """
 
 import ast
@@ -17,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -78,12 +82,39 @@ def kill_at(workdir: Path, hold: str) -> dict[str, int]:
 
 
 def result_files(workdir: Path) -> list[Path]:
-    """Every result of the run: logs and benchmark times are records of the jobs, not results."""
+    """Every result of the run: logs and benchmark times are records of the jobs, and
+    checkpoints their unfinished state, not results."""
     files = [p for p in (workdir / "resources").rglob("*") if p.is_file() and "logs" not in p.parts]
     for p in (workdir / "results" / STUDY).rglob("*"):
-        if p.is_file() and p.relative_to(workdir / "results" / STUDY).parts[0] not in ("logs", "benchmarks"):
+        if p.is_file() and p.relative_to(workdir / "results" / STUDY).parts[0] not in ("logs", "benchmarks", "checkpoints"):
             files.append(p)
     return files
+
+
+def checkpoints(workdir: Path) -> list[str]:
+    return sorted(str(p.relative_to(workdir)) for p in (workdir / "results" / STUDY / "checkpoints").rglob("*") if p.is_file())
+
+
+def term_at(workdir: Path, hold: str, *targets: str) -> subprocess.CompletedProcess:
+    """Run to ``targets``; when a job reaches ``hold``, send it SIGTERM (as SLURM does before a
+    time limit) and let it go on: it checkpoints, exits 143, and is retried (the training
+    rules' `retries: 1`)."""
+    marker = workdir / "held"
+    proc = subprocess.Popen(command(workdir, *targets), cwd=REPO, env=snakemake_env(hold, marker),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 600
+    while not marker.exists():
+        assert proc.poll() is None, f"the run ended ({proc.returncode}) before reaching {hold}"
+        assert time.monotonic() < deadline, f"no job reached {hold}"
+        time.sleep(0.2)
+    time.sleep(0.1)  # the pid is written before the file is closed
+    os.kill(int(marker.read_text()), signal.SIGTERM)
+    Path(f"{marker}.release").touch()
+    stdout, stderr = proc.communicate(timeout=600)
+    for path in (marker, Path(f"{marker}.seen"), Path(f"{marker}.release")):
+        path.unlink()
+    assert proc.returncode == 0, f"snakemake failed:\n{stdout[-3000:]}\n{stderr[-5000:]}"
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
 def new_workdir(factory, name: str) -> Path:
@@ -111,13 +142,18 @@ def repeat(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def interrupted(tmp_path_factory) -> dict:
-    """Killed mid-training (the fused pack, after epoch 1 of 2), rerun and killed again in the
-    second landscape chunk job, then rerun to the end: the same command each time."""
+    """Killed mid-training (the fused pack, once its checkpoint after epoch 1 of 2 is written),
+    rerun to the final model, whose job is sent SIGTERM after its epoch 1 and retried by its rule; killed
+    again in the second landscape chunk job, then rerun to the end."""
     workdir = new_workdir(tmp_path_factory, "interrupted")
-    mid_pack = kill_at(workdir, r"gridscape.train_fused|^epoch 1/2|1")
+    mid_pack = kill_at(workdir, r"gridscape.checkpoint|^checkpoint written at epoch 2, step 0|1")
+    pack_checkpoints = checkpoints(workdir)
+    terminated = term_at(workdir, r"gridscape.train|^epoch 1/2|1", f"results/{STUDY}/final/model.safetensors")
+    after_training = checkpoints(workdir)
     mid_chunk = kill_at(workdir, r"gridscape.landscape.steps|^chunk \d+: points|2")
     final = run(workdir, *TARGETS)
-    return {"workdir": workdir, "mid_pack": mid_pack, "mid_chunk": mid_chunk, "final": final}
+    return {"workdir": workdir, "mid_pack": mid_pack, "mid_chunk": mid_chunk, "final": final,
+            "pack_checkpoints": pack_checkpoints, "terminated": terminated, "after_training": after_training}
 
 
 def grid_without_seconds(path: Path) -> list[list[str]]:
@@ -154,6 +190,37 @@ def test_same_config_twice_gives_byte_identical_results(baseline, repeat):
 @pytest.mark.workflow
 def test_killed_twice_the_same_command_finishes_with_the_uninterrupted_results(baseline, interrupted):
     assert_same_results(baseline, interrupted["workdir"])
+
+
+@pytest.mark.workflow
+def test_a_killed_training_job_resumes_from_its_checkpoint(baseline, interrupted):
+    workdir = interrupted["workdir"]
+    (pack_checkpoint,) = interrupted["pack_checkpoints"]
+    assert pack_checkpoint.startswith(f"results/{STUDY}/checkpoints/train_pack/")
+    assert pack_checkpoint.endswith("/checkpoint.safetensors")
+    pack = pack_checkpoint.split("/")[-2]
+    pack_log = (workdir / "results" / STUDY / "logs" / "train_pack" / f"{pack}.log").read_text()
+    assert "at epoch 2, step 0 of " in pack_log.split("resuming from checkpoint")[-1].splitlines()[0]
+    assert "epoch 1/2" not in pack_log.split("resuming from checkpoint")[-1]  # epoch 1 is not trained again
+
+
+@pytest.mark.workflow
+def test_sigterm_checkpoints_and_the_retried_job_resumes_with_the_same_model(baseline, interrupted):
+    workdir = interrupted["workdir"]
+    terminal = interrupted["terminated"].stderr
+    checkpoint = f"results/{STUDY}/checkpoints/train_final/checkpoint.safetensors"
+    assert f"gridscape: stopping on SIGTERM; a rerun of this job resumes from {checkpoint}" in terminal
+    assert "returned non-zero exit status 143" in terminal and "Trying to restart job" in terminal
+    # Snakemake empties the rule's log when it retries: this is the retried job's
+    log = (workdir / "results" / STUDY / "logs" / "train_final.log").read_text()
+    resumed = log.split(f"resuming from checkpoint {checkpoint}")[-1]
+    assert "at epoch 2, step 0 of " in resumed.splitlines()[0] and "epoch 2/2" in resumed and "epoch 1/2" not in log
+    # the job's checkpoints are removed once its outputs are complete
+    assert interrupted["after_training"] == [] and checkpoints(workdir) == []
+    final, reference = workdir / "results" / STUDY / "final", baseline / "results" / STUDY / "final"
+    assert (final / "model.safetensors").read_bytes() == (reference / "model.safetensors").read_bytes()
+    history, expected = (pd.read_csv(d / "history.csv").drop(columns="seconds") for d in (final, reference))
+    pd.testing.assert_frame_equal(history, expected, check_exact=True)
 
 
 @pytest.mark.workflow

@@ -35,6 +35,7 @@ pytestmark = [
 ]
 
 PROFILE = REPO / "profiles" / "slurm"
+HOLD = REPO / "tests" / "hold"
 TARGETS = [
     f"results/{STUDY}/search/grid.csv",
     f"results/{STUDY}/search/best.json",
@@ -59,10 +60,10 @@ TIMEOUT = 480
 class Run:
     """One Snakemake run in the background, its output in a file."""
 
-    def __init__(self, workdir: Path, *args: str):
+    def __init__(self, workdir: Path, *args: str, env: dict | None = None):
         self.workdir = workdir
         self.log = workdir / "snakemake.out"
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg", **(env or {})}
         with open(self.log, "w") as out:
             # own session and no stdin: Snakemake waits on SLURM undisturbed by the terminal
             self.proc = subprocess.Popen(
@@ -112,7 +113,7 @@ def runs(tmp_path_factory):
     mirror = base / "mirror"
     mirror.mkdir()
     _, md5, _ = make_cifar10_archive(mirror, images_per_class_per_batch=2, test_images_per_class=2, seed=0)
-    dirs = {name: base / name for name in ("slurm", "local", "failing")}
+    dirs = {name: base / name for name in ("slurm", "local", "failing", "timelimit")}
     for name, workdir in dirs.items():
         write_config(workdir, tiny_config(mirror, "0" * 32 if name == "failing" else md5))
     # The failing study: its archive is already there (downloaded before, or copied by hand) but
@@ -126,20 +127,32 @@ def runs(tmp_path_factory):
     slurm = Run(dirs["slurm"], *SLURM_ARGS, *THREADS, "--", *TARGETS)
     failing = Run(dirs["failing"], *SLURM_ARGS, *THREADS, "--", *TARGETS)
     local = Run(dirs["local"], "--cores", "2", *THREADS, "--", *TARGETS)
+    # The final model's job held after its first epoch's checkpoint until SLURM's one-minute
+    # limit ends it; the rule's `retries: 1` resubmits it, and the new job resumes.
+    timelimit = Run(
+        dirs["timelimit"], *SLURM_ARGS, *THREADS, "--set-resources", "train_final:runtime=1", "--", *TARGETS,
+        env={
+            "GRIDSCAPE_TEST_HOLD": f"gridscape.checkpoint|^checkpoint written at epoch 2, step 0 .*/train_final/|1|{dirs['timelimit'] / 'held'}",
+            "PYTHONPATH": os.pathsep.join(p for p in (str(HOLD), os.environ.get("PYTHONPATH")) if p),
+        },
+    )
+    runs = (slurm, failing, local, timelimit)
     try:
-        while not all([run.poll() for run in (slurm, failing, local)]):
+        while not all([run.poll() for run in runs]):
             if time.monotonic() - started > TIMEOUT:
-                late = [run for run in (slurm, failing, local) if not run.poll()]
+                late = [run for run in runs if not run.poll()]
                 pytest.fail(f"snakemake did not finish in {TIMEOUT} s:\n" + "\n".join(run.output[-4000:] for run in late))
             time.sleep(0.5)
     finally:
-        for run in (slurm, failing, local):
+        for run in runs:
             run.stop()
     assert local.proc.returncode == 0, f"local run failed:\n{local.output[-6000:]}"
     assert slurm.proc.returncode == 0, f"SLURM run failed:\n{slurm.output[-8000:]}"
+    assert timelimit.proc.returncode == 0, f"SLURM run with a time limit failed:\n{timelimit.output[-8000:]}"
     print(f"\nSLURM run {slurm.seconds:.0f} s, failing SLURM run {failing.seconds:.0f} s, "
-          f"local run {local.seconds:.0f} s, all three {time.monotonic() - started:.0f} s")
-    return {"slurm": slurm, "local": local, "failing": failing}
+          f"local run {local.seconds:.0f} s, SLURM run past a time limit {timelimit.seconds:.0f} s, "
+          f"all four {time.monotonic() - started:.0f} s")
+    return {"slurm": slurm, "local": local, "failing": failing, "timelimit": timelimit}
 
 
 def results(run: Run) -> Path:
@@ -243,3 +256,18 @@ def test_a_failed_cluster_job_stops_the_run_naming_the_rule_and_keeping_its_log(
     assert not (data / "cifar10.npz").exists()
     assert not (failing.workdir / "results" / STUDY / "data").exists()
     assert {rule_of(job) for job in slurm_jobs(failing).values()} == {"prepare"}
+
+
+def test_a_job_past_its_time_limit_is_rerun_and_finishes_from_its_checkpoint(runs):
+    run = runs["timelimit"]
+    attempts = [job for job in slurm_jobs(run).values() if rule_of(job) == "train_final"]
+    assert [job["JobState"] for job in attempts] == ["TIMEOUT", "COMPLETED"], attempts
+    assert attempts[0]["TimeLimit"] == "00:01:00"
+    log = (results(run) / "logs" / "train_final.log").read_text()
+    resumed = log.split(f"resuming from checkpoint results/{STUDY}/checkpoints/train_final/checkpoint.safetensors")
+    assert len(resumed) == 2 and resumed[1].startswith(" at epoch 2, step 0 of "), log[-3000:]
+    assert "epoch 1/2" not in log and "epoch 2/2" in log
+    assert not (results(run) / "checkpoints").exists()
+    # the same model as the uninterrupted SLURM run, bit for bit (same code, threads and CPU)
+    for name in ("model.safetensors", "init.safetensors"):
+        assert (results(run) / "final" / name).read_bytes() == (results(runs["slurm"]) / "final" / name).read_bytes()

@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import math
+from contextlib import nullcontext
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
 import torch
 
 from . import io
+from .checkpoint import CheckpointPlace, open_checkpoint
 from .kinds.base import Run
 from .device import resolve_device
 from .models import count_parameters
@@ -42,15 +44,21 @@ def chosen_epoch(history: Sequence[Mapping[str, Any]], best_epoch: int | None, r
 def run_experiment(
     config: Mapping, experiment: Run, data_path: str, split_path: str,
     history_path: str, gradient_flow_path: str, model_path: str, metrics_path: str,
+    checkpoint: CheckpointPlace | None = None,
 ) -> dict:
-    """Train, record and test one experiment; write its four files. Returns its metrics."""
+    """Train, record and test one experiment; write its four files. Returns its metrics.
+    With a ``checkpoint`` place, the training resumes from and writes checkpoints there."""
     run_config = experiment.apply(config)
     rule = run_config["experiments"]["test_epoch"]
-    data = load_dataset(data_path, run_config["dataset"]["name"])
-    trained = train_on_split(
-        run_config, data, read_split(split_path), ["train"], "val",
-        record_gradients=True, keep_best=rule == "best_val_acc",
+    checkpointer = open_checkpoint(
+        checkpoint, {"experiment": experiment.name, "params": experiment.params, "config": config}, [data_path, split_path]
     )
+    data = load_dataset(data_path, run_config["dataset"]["name"])
+    with checkpointer or nullcontext():
+        trained = train_on_split(
+            run_config, data, read_split(split_path), ["train"], "val",
+            record_gradients=True, keep_best=rule == "best_val_acc", checkpointer=checkpointer,
+        )
     history = trained.result.history
     epoch = chosen_epoch(history, trained.result.best_epoch, rule)
     if rule == "best_val_acc" and trained.result.best_epoch is None:
@@ -88,6 +96,8 @@ def run_experiment(
         io.write_csv(g, trained.gradient_flow.frame())
         io.write_safetensors(m, model.state_dict(), meta)
         io.write_json(j, metrics)
+    if checkpointer is not None:
+        checkpointer.clear()
     return metrics
 
 

@@ -195,6 +195,13 @@ class GroupedSGD:
     def _broadcast(self, values: Tensor, ndim: int) -> Tensor:
         return values.view(self.groups, *([1] * (ndim - 1)))
 
+    def state_dict(self) -> dict[str, Tensor]:
+        """The momentum buffers by parameter index (a parameter not stepped yet has none)."""
+        return {str(i): self.buffers[id(p)] for i, p in enumerate(self.params) if id(p) in self.buffers}
+
+    def load_state_dict(self, buffers: dict[str, Tensor]) -> None:
+        self.buffers = {id(p): buffers[str(i)].to(p.device) for i, p in enumerate(self.params) if str(i) in buffers}
+
     def zero_grad(self) -> None:
         for p in self.params:
             p.grad = None

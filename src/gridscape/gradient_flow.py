@@ -34,8 +34,8 @@ class GradientFlow:
         self.parameters = [parameter for _, parameter in named]
         self.numels = torch.tensor([p.numel() for p in self.parameters], dtype=torch.float64)
         device = self.parameters[0].device if self.parameters else torch.device("cpu")
-        self._sums = torch.zeros(len(self.parameters), dtype=torch.float64, device=device)
-        self._steps = 0
+        self.sums = torch.zeros(len(self.parameters), dtype=torch.float64, device=device)
+        self.steps = 0
         self.rows: list[dict] = []
 
     def after_backward(self) -> None:
@@ -43,13 +43,13 @@ class GradientFlow:
         if any(g is None for g in grads):
             missing = [n for n, g in zip(self.names, grads) if g is None]
             raise RuntimeError(f"no gradient for {', '.join(missing)}: the layer is not used in the forward pass")
-        self._sums += torch.stack(torch._foreach_norm(grads, 1)).double()
-        self._steps += 1
+        self.sums += torch.stack(torch._foreach_norm(grads, 1)).double()
+        self.steps += 1
 
     def end_epoch(self, epoch: int) -> None:
-        if self._steps == 0:
+        if self.steps == 0:
             return
-        means = (self._sums.cpu() / self.numels / self._steps).tolist()
+        means = (self.sums.cpu() / self.numels / self.steps).tolist()
         for order, (name, numel, mean) in enumerate(zip(self.names, self.numels.tolist(), means)):
             self.rows.append({
                 "epoch": epoch,
@@ -59,8 +59,14 @@ class GradientFlow:
                 "numel": int(numel),
                 "mean_abs_grad": mean,
             })
-        self._sums.zero_()
-        self._steps = 0
+        self.sums.zero_()
+        self.steps = 0
+
+    def restore(self, sums: torch.Tensor, rows: list[dict], steps: int) -> None:
+        """Continue from a checkpoint: the epochs recorded and the current epoch's sums so far."""
+        self.sums.copy_(sums)
+        self.rows = list(rows)
+        self.steps = steps
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.rows, columns=list(COLUMNS))

@@ -32,3 +32,18 @@ def start_workflow_job(job: Any) -> logging.Logger:
     ``params.config``."""
     device = getattr(job.params, "device", None) or (getattr(job.params, "config", None) or {}).get("device", "cpu")
     return start_job(job.log[0], job.threads, job.resources.get("gpu", 0), device)
+
+
+def checkpoint_place(job: Any):
+    """Where a training job of the workflow keeps its checkpoint: its own folder,
+    ``results/<study>/checkpoints/<rule>/<other wildcards>/``, beside and never inside its
+    outputs (Snakemake deletes a failed job's outputs, and must not delete this); how often
+    it writes one is the study's ``checkpoint.every_minutes``."""
+    from pathlib import Path
+
+    from .checkpoint import CheckpointPlace
+
+    wildcards = dict(job.wildcards.items())
+    study = wildcards.pop("study")
+    every_minutes = float((job.config.get("checkpoint") or {}).get("every_minutes", 0.0))
+    return CheckpointPlace(Path("results", study, "checkpoints", job.rule, *map(str, wildcards.values())), every_minutes)

@@ -45,7 +45,9 @@ class Objective:
         return ()
 
     def train_metrics(self, kept: Sequence[tuple[Tensor, ...]], n: int) -> dict[str, float]:
-        """The epoch's training metrics other than the loss, from every step's ``keep``."""
+        """The epoch's training metrics other than the loss, from every step's ``keep``. They
+        must depend only on each slot's concatenation over the steps: an epoch resumed from a
+        checkpoint hands its earlier steps over as one concatenated batch."""
         return {}
 
 

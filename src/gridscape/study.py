@@ -22,6 +22,7 @@ from .data.split import subset_indices
 from .device import resolve_device
 from .gradient_flow import GradientFlow
 from .models import build_model
+from .checkpoint import Checkpointer
 from .train import TrainResult, seed_everything, train
 
 log = logging.getLogger(__name__)
@@ -84,10 +85,12 @@ def train_on_split(
     eval_on: str,
     record_gradients: bool = False,
     keep_best: bool = False,
+    checkpointer: Checkpointer | None = None,
 ) -> TrainedModel:
     """Train the configured model on ``train_subsets`` of the split; evaluate each epoch on
     the validation part (``eval_on='val'``) or the official test set (``eval_on='test'``).
-    See ``train.train`` for ``keep_best``; ``record_gradients`` records the gradient flow."""
+    See ``train.train`` for ``keep_best`` and ``checkpointer``; ``record_gradients`` records
+    the gradient flow."""
     device = resolve_device(config["device"])
     log.info("device %s, %d threads, torch %s", device, torch.get_num_threads(), torch.__version__)
     model = new_model(config, data).to(device)
@@ -101,7 +104,7 @@ def train_on_split(
     gradient_flow = GradientFlow(model) if record_gradients else None
     result = train(
         model, train_data, eval_data, config["optimizer"], config["train"], eval_name=eval_on,
-        gradient_flow=gradient_flow, keep_best=keep_best,
+        gradient_flow=gradient_flow, keep_best=keep_best, checkpointer=checkpointer,
     )
     return TrainedModel(model, initial_state, result, gradient_flow)
 

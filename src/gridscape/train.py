@@ -17,6 +17,15 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from .checkpoint import (
+    Checkpointer,
+    load_optimizer_state,
+    optimizer_state,
+    prefixed,
+    random_states,
+    restore_random_states,
+    unprefixed,
+)
 from .data.loader import TensorData
 from .gradient_flow import GradientFlow
 from .objective import CLASSIFICATION, Objective
@@ -138,6 +147,7 @@ def train(
     gradient_flow: GradientFlow | None = None,
     keep_best: bool = False,
     objective: Objective = CLASSIFICATION,
+    checkpointer: Checkpointer | None = None,
 ) -> TrainResult:
     """Train ``model`` for ``train_config['epochs']`` epochs on ``objective``'s loss, evaluating
     on ``eval_data`` each epoch.
@@ -147,7 +157,9 @@ def train(
     training loss is NaN or infinite, or whose evaluation loss is. ``gradient_flow`` records the
     gradients of every step; ``keep_best`` keeps the weights of the epoch with the best
     evaluation metric ``objective.best`` (for classification the highest accuracy; the first
-    such epoch on ties; only epochs with a finite evaluation loss).
+    such epoch on ties; only epochs with a finite evaluation loss). With a ``checkpointer`` the
+    loop resumes from its checkpoint, if it has a usable one, and writes one when it is due:
+    the results are those of a run never interrupted (same device and thread count).
     """
     if train_config["channels_last"]:
         model = model.to(memory_format=torch.channels_last)
@@ -159,17 +171,21 @@ def train(
     result = TrainResult()
     n_batches = math.ceil(len(train_data) / batch_size)
     best_key = f"{eval_name}_{objective.best}"
-    for epoch in range(1, int(train_config["epochs"]) + 1):
+    loop = _Loop(model, optimizer, scheduler, generator, result, gradient_flow)
+    first_epoch, partial = loop.resume(checkpointer, n_batches)
+    for epoch in range(first_epoch, int(train_config["epochs"]) + 1):
         start = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
         model.train()
         # Per step only what must be kept (the loss, and what the objective's other metrics
         # need); the epoch's sums are formed once at its end, so a step launches no
         # bookkeeping kernels and never waits for the device.
-        losses, sizes, kept = [], [], []
+        epoch_state = partial or _Epoch(train_data.shuffled_order(generator))
+        partial = None
         bar = tqdm(
-            train_data.batches(batch_size, generator, augmentations),
+            train_data.batches(batch_size, generator, augmentations, epoch_state.order, epoch_state.step),
             total=n_batches,
+            initial=epoch_state.step,
             desc=f"epoch {epoch}",
             disable=not progress,
             mininterval=10.0,
@@ -183,9 +199,11 @@ def train(
             if gradient_flow is not None:
                 gradient_flow.after_backward()
             optimizer.step()
-            losses.append(loss.detach())
-            sizes.append(labels.shape[0])
-            kept.append(objective.keep(output, images, labels))
+            epoch_state.add(loss.detach(), labels.shape[0], objective.keep(output, images, labels))
+            if checkpointer is not None and epoch_state.step < n_batches and checkpointer.due(epoch_end=False):
+                epoch_state.seconds += time.perf_counter() - start
+                start = time.perf_counter()
+                checkpointer.save(*loop.snapshot(epoch, epoch_state))
         bar.close()
         if scheduler is not None:
             scheduler.step()
@@ -193,12 +211,13 @@ def train(
             gradient_flow.end_epoch(epoch)
         # float64, summed step after step: the same rounding as a running float64 sum on the device
         loss_sum = 0.0
-        for value, size in zip(torch.stack(losses).tolist(), sizes):
+        for value, size in zip(torch.stack(epoch_state.losses).tolist(), epoch_state.sizes):
             loss_sum += value * size
-        train_metrics = {"loss": loss_sum / len(train_data), **objective.train_metrics(kept, len(train_data))}
-        del losses, kept
+        train_metrics = {"loss": loss_sum / len(train_data), **objective.train_metrics(epoch_state.kept, len(train_data))}
+        seconds_before = epoch_state.seconds  # of this epoch, before the last checkpoint
+        del epoch_state
         eval_metrics = evaluate_metrics(model, eval_data, int(train_config["eval_batch_size"]), objective)
-        seconds = time.perf_counter() - start
+        seconds = seconds_before + time.perf_counter() - start
         result.seconds += seconds
         row = {
             "epoch": epoch,
@@ -225,7 +244,97 @@ def train(
                 epoch, train_loss, eval_name, eval_loss,
             )
             break
+        if checkpointer is not None and checkpointer.due(epoch_end=True):
+            checkpointer.save(*loop.snapshot(epoch + 1, None))
     return result
+
+
+@dataclass
+class _Epoch:
+    """Where an epoch stands: its order, the steps done and what they kept."""
+
+    order: torch.Tensor
+    step: int = 0
+    losses: list[torch.Tensor] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    kept: list[tuple[torch.Tensor, ...]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, loss: torch.Tensor, size: int, kept: tuple[torch.Tensor, ...]) -> None:
+        self.losses.append(loss)
+        self.sizes.append(size)
+        self.kept.append(kept)
+        self.step += 1
+
+
+@dataclass
+class _Loop:
+    """What ``train`` holds between steps, to and from a checkpoint."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    generator: torch.Generator
+    result: TrainResult
+    gradient_flow: GradientFlow | None
+
+    def snapshot(self, epoch: int, partial: _Epoch | None) -> tuple[dict, dict]:
+        optimizer_tensors, optimizer_json = optimizer_state(self.optimizer)
+        tensors = {
+            **prefixed("model", self.model.state_dict()),
+            **optimizer_tensors,
+            **random_states([self.generator]),
+            **prefixed("best", self.result.best_state or {}),
+        }
+        state = {
+            "position": {"epoch": epoch, "step": partial.step if partial else 0},
+            "history": self.result.history,
+            "seconds": self.result.seconds,
+            "best_epoch": self.result.best_epoch,
+            "optimizer": optimizer_json,
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+        }
+        if self.gradient_flow is not None:
+            tensors["gradient_flow.sums"] = self.gradient_flow.sums
+            state["gradient_flow"] = {"rows": self.gradient_flow.rows, "steps": self.gradient_flow.steps}
+        if partial is not None:
+            tensors["epoch.order"] = partial.order
+            tensors["epoch.losses"] = torch.stack(partial.losses)
+            # a metric of the objective reads the concatenation of the kept batches (Objective.train_metrics)
+            for slot, values in enumerate(zip(*partial.kept)):
+                tensors[f"epoch.kept.{slot}"] = torch.cat(values)
+            state["epoch"] = {"sizes": partial.sizes, "seconds": partial.seconds, "kept_slots": len(partial.kept[0])}
+        return tensors, state
+
+    def resume(self, checkpointer: Checkpointer | None, n_batches: int) -> tuple[int, _Epoch | None]:
+        """Restore the loop from the checkpoint; the first epoch to run and its progress."""
+        saved = checkpointer.load() if checkpointer is not None else None
+        if saved is None:
+            return 1, None
+        tensors, state = saved
+        device = next(iter(self.model.state_dict().values())).device
+        self.model.load_state_dict(unprefixed("model", tensors))
+        load_optimizer_state(self.optimizer, tensors, state["optimizer"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        restore_random_states(tensors, [self.generator])
+        self.result.history = state["history"]
+        self.result.seconds = state["seconds"]
+        self.result.best_epoch = state["best_epoch"]
+        self.result.best_state = unprefixed("best", tensors) or None
+        if self.gradient_flow is not None:
+            self.gradient_flow.restore(tensors["gradient_flow.sums"], state["gradient_flow"]["rows"], state["gradient_flow"]["steps"])
+        epoch, step = state["position"]["epoch"], state["position"]["step"]
+        log.info("resuming from checkpoint %s at epoch %d, step %d of %d", checkpointer.path, epoch, step, n_batches)
+        if step == 0:
+            return epoch, None
+        saved_epoch = state["epoch"]
+        kept = tuple(tensors[f"epoch.kept.{slot}"].to(device) for slot in range(saved_epoch["kept_slots"]))
+        partial = _Epoch(
+            tensors["epoch.order"].to(device), step, [*tensors["epoch.losses"].to(device).unbind()],
+            list(saved_epoch["sizes"]), [kept], saved_epoch["seconds"],
+        )
+        return epoch, partial
 
 
 def _improves(objective: Objective, value: float, result: TrainResult, key: str) -> bool:

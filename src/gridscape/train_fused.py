@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import math
 import time
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
 from tqdm import tqdm
 
+from .checkpoint import Checkpointer, prefixed, random_states, restore_random_states, unprefixed
 from .data.loader import TensorData
 from .fused import GroupedSGD, fuse, unfuse_state
 from .train import TrainResult
@@ -68,12 +70,14 @@ def train_fused(
     train_config: Mapping,
     eval_name: str = "val",
     progress: bool = True,
+    checkpointer: Checkpointer | None = None,
 ) -> tuple[list[TrainResult], list[dict[str, Tensor]]]:
     """Train ``models`` side by side for ``train_config['epochs']`` epochs.
 
     Returns each model's result (history, status) and final ``state_dict``. A model whose loss
     becomes non-finite is marked diverged at that epoch and its history stops there; the others
-    go on, unaffected (their channels never mix).
+    go on, unaffected (their channels never mix). A ``checkpointer`` resumes and saves the
+    loop as in ``train.train``.
     """
     groups = len(models)
     for opt in optimizer_configs:
@@ -99,30 +103,46 @@ def train_fused(
     generators = [torch.Generator().manual_seed(s) for s in unique_seeds]
     batch_size = int(train_config["batch_size"])
     augmentations = tuple(train_config["augmentation"])
-    results = [TrainResult() for _ in models]
-    active = list(range(groups))
     device = train_data.images.device
     n_batches = math.ceil(len(train_data) / batch_size)
-    for epoch in range(1, int(train_config["epochs"]) + 1):
+    loop = _FusedLoop(fused, optimizer, generators, [TrainResult() for _ in models], list(range(groups)))
+    first_epoch, partial = loop.resume(checkpointer, n_batches, device)
+    results, active = loop.results, loop.active
+    for epoch in range(first_epoch, int(train_config["epochs"]) + 1):
         start = time.perf_counter()
         fused.train()
-        loss_sum = torch.zeros(groups, dtype=torch.float64, device=device)
-        correct = torch.zeros(groups, dtype=torch.int64, device=device)
-        streams = zip(*(train_data.batches(batch_size, g, augmentations) for g in generators))
-        for step in tqdm(streams, total=n_batches, desc=f"epoch {epoch}", disable=not progress, mininterval=10.0, leave=False):
-            images = _fused_input([step[0][0]] if shared_input else [step[c][0] for c in column], channels_last)
-            targets = torch.stack([step[c][1] for c in column])
+        epoch_state = partial or _FusedEpoch(
+            [train_data.shuffled_order(g) for g in generators],
+            torch.zeros(groups, dtype=torch.float64, device=device),
+            torch.zeros(groups, dtype=torch.int64, device=device),
+        )
+        partial = None
+        streams = zip(*(
+            train_data.batches(batch_size, g, augmentations, order, epoch_state.step)
+            for g, order in zip(generators, epoch_state.orders)
+        ))
+        bar = tqdm(streams, total=n_batches, initial=epoch_state.step, desc=f"epoch {epoch}",
+                   disable=not progress, mininterval=10.0, leave=False)
+        for batch in bar:
+            images = _fused_input([batch[0][0]] if shared_input else [batch[c][0] for c in column], channels_last)
+            targets = torch.stack([batch[c][1] for c in column])
             logits = fused(images)
             losses = _per_model_loss(logits, targets)
             optimizer.zero_grad()
             losses.mean(1).sum().backward()
             optimizer.step()
-            loss_sum += losses.detach().double().sum(1)
-            correct += (logits.detach().argmax(dim=2) == targets).sum(1)
-        train_loss = (loss_sum / len(train_data)).tolist()
-        train_acc = (correct.double() / len(train_data)).tolist()
+            epoch_state.loss_sum += losses.detach().double().sum(1)
+            epoch_state.correct += (logits.detach().argmax(dim=2) == targets).sum(1)
+            epoch_state.step += 1
+            if checkpointer is not None and epoch_state.step < n_batches and checkpointer.due(epoch_end=False):
+                epoch_state.seconds += time.perf_counter() - start
+                start = time.perf_counter()
+                checkpointer.save(*loop.snapshot(epoch, epoch_state))
+        bar.close()
+        train_loss = (epoch_state.loss_sum / len(train_data)).tolist()
+        train_acc = (epoch_state.correct.double() / len(train_data)).tolist()
         eval_loss, eval_acc = evaluate_fused(fused, eval_data, int(train_config["eval_batch_size"]), groups, shared_input)
-        seconds = time.perf_counter() - start
+        seconds = epoch_state.seconds + time.perf_counter() - start
         for k in list(active):
             row = {
                 "epoch": epoch,
@@ -146,5 +166,67 @@ def train_fused(
         )
         if not active:
             break
+        if checkpointer is not None and checkpointer.due(epoch_end=True):
+            checkpointer.save(*loop.snapshot(epoch + 1, None))
     states = [unfuse_state(fused, models[k], k, groups) for k in range(groups)]
     return results, states
+
+
+@dataclass
+class _FusedEpoch:
+    """Where an epoch of the fused models stands: each seed's order, the steps done, the sums."""
+
+    orders: list[Tensor]
+    loss_sum: Tensor
+    correct: Tensor
+    step: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class _FusedLoop:
+    """What ``train_fused`` holds between steps, to and from a checkpoint."""
+
+    fused: nn.Module
+    optimizer: GroupedSGD
+    generators: list[torch.Generator]
+    results: list[TrainResult]
+    active: list[int]
+
+    def snapshot(self, epoch: int, partial: _FusedEpoch | None) -> tuple[dict, dict]:
+        tensors = {
+            **prefixed("model", self.fused.state_dict()),
+            **prefixed("optimizer", self.optimizer.state_dict()),
+            **random_states(self.generators),
+        }
+        state = {
+            "position": {"epoch": epoch, "step": partial.step if partial else 0},
+            "results": [{"history": r.history, "status": r.status, "seconds": r.seconds} for r in self.results],
+            "active": self.active,
+        }
+        if partial is not None:
+            tensors.update({f"epoch.order.{i}": order for i, order in enumerate(partial.orders)})
+            tensors["epoch.loss_sum"], tensors["epoch.correct"] = partial.loss_sum, partial.correct
+            state["epoch_seconds"] = partial.seconds
+        return tensors, state
+
+    def resume(self, checkpointer: Checkpointer | None, n_batches: int, device: torch.device) -> tuple[int, _FusedEpoch | None]:
+        """Restore the loop from the checkpoint; the first epoch to run and its progress."""
+        saved = checkpointer.load() if checkpointer is not None else None
+        if saved is None:
+            return 1, None
+        tensors, state = saved
+        self.fused.load_state_dict(unprefixed("model", tensors))
+        self.optimizer.load_state_dict(unprefixed("optimizer", tensors))
+        restore_random_states(tensors, self.generators)
+        for result, saved_result in zip(self.results, state["results"]):
+            result.history, result.status, result.seconds = saved_result["history"], saved_result["status"], saved_result["seconds"]
+        self.active[:] = state["active"]
+        epoch, step = state["position"]["epoch"], state["position"]["step"]
+        log.info("resuming from checkpoint %s at epoch %d, step %d of %d", checkpointer.path, epoch, step, n_batches)
+        if step == 0:
+            return epoch, None
+        orders = [tensors[f"epoch.order.{i}"].to(device) for i in range(len(self.generators))]
+        return epoch, _FusedEpoch(
+            orders, tensors["epoch.loss_sum"].to(device), tensors["epoch.correct"].to(device), step, state["epoch_seconds"]
+        )

@@ -66,6 +66,8 @@ AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 MinJobAge=600
+# the test of a job past its time limit: SIGKILL 5 s after the SIGTERM, not the default 30
+KillWait=5
 GresTypes=gpu
 NodeName=${H} CPUs=${NCPU} RealMemory=${MEM} Gres=gpu:1 State=UNKNOWN
 PartitionName=main Nodes=ALL Default=YES MaxTime=INFINITE State=UP

@@ -1,10 +1,11 @@
-"""Test instrument, never installed: hold a workflow job at a chosen log line until killed.
+"""Test instrument, never installed: hold a workflow job at a chosen log line until killed or released.
 
 With GRIDSCAPE_TEST_HOLD="<logger>|<regex>|<n>|<marker>" in the environment and this folder on
 PYTHONPATH, every process counts the records of <logger> matching <regex> in <marker>.seen
 (shared by all jobs of the run); the one that sees the n-th writes its pid to <marker> and
-sleeps until it is killed. tests/test_reliability.py uses it to kill the workflow at a known
-point (mid-training, mid-landscape-chunk) instead of guessing one with a timer.
+sleeps until it is killed or <marker>.release exists. tests/test_reliability.py uses it to
+kill or signal the workflow at a known point (mid-training, mid-landscape-chunk) instead of
+guessing one with a timer.
 """
 
 import logging
@@ -27,8 +28,8 @@ if _SPEC:
                 if count == int(_NTH):
                     with open(_MARKER, "w") as handle:
                         handle.write(str(os.getpid()))
-                    while True:
-                        time.sleep(60)
+                    while not os.path.exists(_MARKER + ".release"):
+                        time.sleep(0.2)
             return True
 
     logging.getLogger(_LOGGER).addFilter(_Hold())

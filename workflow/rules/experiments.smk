@@ -19,6 +19,9 @@ rule train_experiment:
         "results/{study}/logs/train_experiment/{experiment}.log",
     benchmark:
         "results/{study}/benchmarks/train_experiment/{experiment}.tsv"
+    # a job stopped by SIGTERM (a time limit, a preemption) exits 143 after its checkpoint:
+    # rerun once, it resumes from there (src/gridscape/checkpoint.py)
+    retries: 1
     conda:
         CONDA_ENV
     threads: 2

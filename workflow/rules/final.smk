@@ -32,6 +32,9 @@ rule train_final:
         "results/{study}/logs/train_final.log",
     benchmark:
         "results/{study}/benchmarks/train_final.tsv"
+    # a job stopped by SIGTERM (a time limit, a preemption) exits 143 after its checkpoint:
+    # rerun once, it resumes from there (src/gridscape/checkpoint.py)
+    retries: 1
     conda:
         CONDA_ENV
     threads: 2

@@ -15,6 +15,9 @@ rule train_pack:
         "results/{study}/logs/train_pack/{pack}.log",
     benchmark:
         "results/{study}/benchmarks/train_pack/{pack}.tsv"
+    # a job stopped by SIGTERM (a time limit, a preemption) exits 143 after its checkpoint:
+    # rerun once, it resumes from there (src/gridscape/checkpoint.py)
+    retries: 1
     conda:
         CONDA_ENV
     threads: 2

@@ -1,7 +1,7 @@
 """Train one named experiment; write its history, gradient flow, tested model and metrics."""
 
 from gridscape.experiments import run_experiment
-from gridscape.jobs import start_workflow_job
+from gridscape.jobs import checkpoint_place, start_workflow_job
 
 log = start_workflow_job(snakemake)
 metrics = run_experiment(
@@ -13,5 +13,6 @@ metrics = run_experiment(
     snakemake.output.gradient_flow,
     snakemake.output.model,
     snakemake.output.metrics,
+    checkpoint=checkpoint_place(snakemake),
 )
 log.info("experiment done: %s", metrics)

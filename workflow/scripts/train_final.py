@@ -1,7 +1,7 @@
 """Retrain with the best values; save θ0, θ* (safetensors) and the per-epoch history."""
 
 from gridscape import io
-from gridscape.jobs import start_workflow_job
+from gridscape.jobs import checkpoint_place, start_workflow_job
 from gridscape.final.steps import run_final
 
 log = start_workflow_job(snakemake)
@@ -12,4 +12,5 @@ run_final(
     snakemake.output.model,
     snakemake.output.init,
     snakemake.output.history,
+    checkpoint=checkpoint_place(snakemake),
 )

@@ -4,7 +4,8 @@ checks, and what only a whole run's settings show. Raised before any work."""
 from __future__ import annotations
 
 import copy
-from typing import Mapping
+import math
+from typing import Any, Iterator, Mapping
 
 from gridscape.data.registry import DATASETS
 
@@ -22,6 +23,7 @@ def validate(config: Mapping, schema: Mapping | None = None) -> dict:
     schema = load_schema() if schema is None else schema
     kind = kind_of(config)
     check_sections(config, kind, schema)
+    check_finite(config)
     defaults = defaults_of(schema)
     if kind.uses_dataset:
         check_options(config, defaults)
@@ -51,6 +53,26 @@ def check_sections(raw: Mapping, kind, schema: Mapping) -> None:
             raise ConfigError(
                 f"config key {key}: a study of kind '{kind.name}' does not use it; expected it left out"
             )
+
+
+def numbers(node: Any, path: str = "") -> Iterator[tuple[str, float]]:
+    """Every float of a config, with its dotted key."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from numbers(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from numbers(value, f"{path}[{index}]")
+    elif isinstance(node, float):
+        yield path, node
+
+
+def check_finite(config: Mapping) -> None:
+    """No NaN or infinity anywhere: YAML writes them (.nan, .inf) and the schema's bounds do
+    not catch NaN, which compares false with everything."""
+    for where, value in numbers(config):
+        if not math.isfinite(value):
+            raise ConfigError(f"config key {where}: {value} is not a finite number; expected a finite number")
 
 
 def check_run(config: Mapping, where: str) -> None:

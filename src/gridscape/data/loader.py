@@ -54,19 +54,25 @@ class TensorData:
             x = x.contiguous(memory_format=torch.channels_last)
         return x
 
+    def shuffled_order(self, generator: torch.Generator) -> Tensor:
+        """An epoch's order of the images, drawn from ``generator`` (on the images' device)."""
+        return torch.randperm(len(self), generator=generator).to(self.images.device)
+
     def batches(
         self,
         batch_size: int,
         generator: torch.Generator | None = None,
         augmentations: Sequence[str] = (),
+        order: Tensor | None = None,
+        start_step: int = 0,
     ) -> Iterator[tuple[Tensor, Tensor]]:
-        """Normalised (images, labels) batches; shuffled when a generator is given."""
+        """Normalised (images, labels) batches; shuffled when a generator is given, in
+        ``order`` when one is (an epoch's ``shuffled_order``), from batch ``start_step`` on (an
+        epoch resumed from a checkpoint: the generator then holds its state at that batch)."""
         n = len(self)
-        if generator is not None:
-            order = torch.randperm(n, generator=generator).to(self.images.device)
-        else:
-            order = None
-        for start in range(0, n, batch_size):
+        if order is None and generator is not None:
+            order = self.shuffled_order(generator)
+        for start in range(start_step * batch_size, n, batch_size):
             if order is None:
                 images = self.images[start : start + batch_size]
                 labels = self.labels[start : start + batch_size]

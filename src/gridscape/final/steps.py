@@ -4,22 +4,32 @@ steps read the resolved settings of ``final/config.json`` (see ``resolve``)."""
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from typing import Mapping
 
 import pandas as pd
 import torch
 
 from gridscape import io
+from gridscape.checkpoint import CheckpointPlace, open_checkpoint
 from gridscape.device import resolve_device
 from gridscape.study import TrainedModel, final_subsets, load_dataset, load_model, read_split, to_tensors, train_on_split
 from gridscape.train import evaluate
 
 
-def run_final(final: Mapping, data_path: str, split_path: str, model_path: str, init_path: str, history_path: str) -> TrainedModel:
-    """Retrain with the best values on train (+ val) and write θ0, θ* and the history."""
+def run_final(
+    final: Mapping, data_path: str, split_path: str, model_path: str, init_path: str, history_path: str,
+    checkpoint: CheckpointPlace | None = None,
+) -> TrainedModel:
+    """Retrain with the best values on train (+ val) and write θ0, θ* and the history; with
+    a ``checkpoint`` place, resume from and write checkpoints there."""
     config, params, train_on = final["config"], dict(final["params"]), final["train_on"]
+    checkpointer = open_checkpoint(checkpoint, final, [data_path, split_path])
     data = load_dataset(data_path, config["dataset"]["name"])
-    trained = train_on_split(config, data, read_split(split_path), final_subsets(train_on), "test")
+    with checkpointer or nullcontext():
+        trained = train_on_split(
+            config, data, read_split(split_path), final_subsets(train_on), "test", checkpointer=checkpointer
+        )
     if trained.result.status != "ok":
         raise RuntimeError(
             f"the final model diverged with the best values {params} (loss "
@@ -30,6 +40,8 @@ def run_final(final: Mapping, data_path: str, split_path: str, model_path: str, 
     io.write_safetensors(init_path, trained.initial_state, meta)
     io.write_safetensors(model_path, trained.model.state_dict(), meta)
     io.write_csv(history_path, pd.DataFrame(trained.result.history))
+    if checkpointer is not None:
+        checkpointer.clear()
     return trained
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from .base import figure, result
 
 # The sections a study that trains on a dataset reads.
-DATASET_SECTIONS = frozenset({"dataset", "split", "model", "optimizer", "train", "device", "figures"})
+# checkpoint: how often training jobs write their checkpoints (never a rerun trigger).
+DATASET_SECTIONS = frozenset({"dataset", "split", "model", "optimizer", "train", "device", "figures", "checkpoint"})
 
 DATA_OUTPUTS = (
     result("data/class_counts.csv", "class_counts_table", "Data", "Split", "images per class (table)"),

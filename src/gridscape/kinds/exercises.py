@@ -5,8 +5,7 @@ without a deep-learning library and compared with torch."""
 
 from __future__ import annotations
 
-import math
-from typing import Any, Iterator, Mapping
+from typing import Mapping
 
 from gridscape.config.errors import ConfigError
 from gridscape.exercises.functions import BUILTIN as BUILT_IN_FUNCTIONS
@@ -18,17 +17,6 @@ from .common import REPORT_OUTPUTS
 # (six float64 arrays), and autograd measures a receptive field on an image larger than it.
 MAX_ESCAPE_VALUES = 5_000_000
 MAX_RECEPTIVE_FIELD = 2048
-
-
-def _numbers(node: Any, path: str) -> Iterator[tuple[str, float]]:
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            yield from _numbers(value, f"{path}.{key}")
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _numbers(value, f"{path}[{index}]")
-    elif isinstance(node, float):
-        yield path, node
 
 
 def receptive_field_of(row: list[str]) -> int:
@@ -44,9 +32,6 @@ def check(config: Mapping, schema: Mapping) -> None:
     """Trajectory names distinct, every function named exists, the escape scan varies a bump
     over a non-empty range of heights."""
     exercises = config["exercises"]
-    for where, value in _numbers(exercises, "exercises"):
-        if not math.isfinite(value):
-            raise ConfigError(f"config key {where}: {value} is not a finite number; expected a finite number")
     functions = exercises["functions"]
     for name, spec in functions.items():
         extra = [key for key in ("L", "h") if key in spec and spec["type"] != "bump"]

@@ -4,6 +4,7 @@ each cell's history and summary written under the pack's folder."""
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -11,6 +12,7 @@ import pandas as pd
 import torch
 
 from gridscape import io
+from gridscape.checkpoint import CheckpointPlace, open_checkpoint
 from gridscape.data.split import subset_indices
 from gridscape.device import resolve_device
 from gridscape.kinds.base import Run
@@ -24,9 +26,14 @@ from .packs import GridJob
 log = logging.getLogger(__name__)
 
 
-def run_pack(config: Mapping, pack: GridJob, data_path: str, split_path: str, out_dir: str) -> list[dict]:
+def run_pack(
+    config: Mapping, pack: GridJob, data_path: str, split_path: str, out_dir: str,
+    checkpoint: CheckpointPlace | None = None,
+) -> list[dict]:
     """Train one pack of grid cells in one job; write each cell's history.csv and metrics.json
-    under ``out_dir/<cell name>/``. Returns the cells' grid.csv rows."""
+    under ``out_dir/<cell name>/``. Returns the cells' grid.csv rows. With a ``checkpoint``
+    place the training resumes from, and writes, checkpoints there (see ``checkpoint``)."""
+    checkpointer = open_checkpoint(checkpoint, {"pack": pack.name, "config": config}, [data_path, split_path])
     data = load_dataset(data_path, config["dataset"]["name"])
     split = read_split(split_path)
     base = pack.cells[0].apply(config)
@@ -41,16 +48,20 @@ def run_pack(config: Mapping, pack: GridJob, data_path: str, split_path: str, ou
         "pack %s: %d cells, %d models trained together for %d epochs on %s (%d threads)",
         pack.name, len(pack.cells), len(models), base["train"]["epochs"], device, torch.get_num_threads(),
     )
-    if len(models) == 1:
-        results = [train(models[0], train_data, val_data, base["optimizer"], base["train"])]
-    else:
-        results, _ = train_fused(
-            models, [c["optimizer"] for c in model_configs], [c["train"]["seed"] for c in model_configs],
-            train_data, val_data, base["train"],
-        )
+    with checkpointer or nullcontext():
+        if len(models) == 1:
+            results = [train(models[0], train_data, val_data, base["optimizer"], base["train"], checkpointer=checkpointer)]
+        else:
+            results, _ = train_fused(
+                models, [c["optimizer"] for c in model_configs], [c["train"]["seed"] for c in model_configs],
+                train_data, val_data, base["train"], checkpointer=checkpointer,
+            )
     with io.atomic_directory(out_dir) as tmp_dir:
-        return _write_pack_cells(pack, results, tmp_dir, {
+        rows = _write_pack_cells(pack, results, tmp_dir, {
             "models_in_pack": len(models), "threads": torch.get_num_threads(), "device": str(device)})
+    if checkpointer is not None:
+        checkpointer.clear()
+    return rows
 
 
 def _write_pack_cells(pack: GridJob, results: Sequence[TrainResult], out_dir: Path, facts: Mapping) -> list[dict]:
