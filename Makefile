@@ -4,23 +4,45 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup demo demo-vgg demo-exercises test lint dag benchmark benchmark-checkpoint clean-demo
+.PHONY: setup tex study demo demo-vgg demo-exercises test lint dag benchmark benchmark-checkpoint clean-demo
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --editable '.[test]'
 	touch $@
 
-setup: $(BIN)/snakemake
+# The TeX packages of the PDF report (README, "Prerequisites"). The set-up installs them where
+# it can (root with apt-get: containers, CI); elsewhere runs skip the PDF and say how to add it.
+TEX_PACKAGES := texlive-latex-recommended texlive-science latexmk lmodern
 
-demo: setup
-	$(BIN)/snakemake --cores $(CORES) --configfile config/demo.yaml
+setup: $(BIN)/snakemake tex
 
-demo-vgg: setup
-	$(BIN)/snakemake --cores $(CORES) --configfile config/demo-vgg.yaml
+tex:
+	@if command -v latexmk >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "gridscape: installing TeX for the PDF report: apt-get install $(TEX_PACKAGES)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES) >/dev/null; \
+	else \
+	  echo "gridscape: no TeX here, so runs skip the PDF report (they say so). To add it:"; \
+	  echo "    sudo apt-get install -y --no-install-recommends $(TEX_PACKAGES)"; \
+	fi
 
-demo-exercises: setup
-	$(BIN)/snakemake --cores $(CORES) --configfile config/cs5242-exercises.yaml
+# A study, then Snakemake's HTML report of it: make study CONFIG=config/x.yaml
+study: setup
+	GRIDSCAPE_HTML_REPORT_NEXT=1 $(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG)
+	@html=$$($(BIN)/python -c "import sys, yaml; print('results/' + yaml.safe_load(open(sys.argv[1]))['study'] + '/report.html')" $(CONFIG)) && \
+	$(BIN)/snakemake --quiet all --cores $(CORES) --configfile $(CONFIG) --report "$$html" && \
+	echo "gridscape: Snakemake's HTML report of the study: $$html"
+
+demo:
+	$(MAKE) --no-print-directory study CONFIG=config/demo.yaml
+
+demo-vgg:
+	$(MAKE) --no-print-directory study CONFIG=config/demo-vgg.yaml
+
+demo-exercises:
+	$(MAKE) --no-print-directory study CONFIG=config/cs5242-exercises.yaml
 
 test: setup
 	$(BIN)/python -m pytest

@@ -20,7 +20,8 @@ def study(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("exercises")
     config = yaml.safe_load((REPO / "config" / "cs5242-exercises.yaml").read_text())
     write_config(workdir, config)
-    run_snakemake(workdir)
+    proc = run_snakemake(workdir)
+    (workdir / "terminal.txt").write_text(proc.stderr)
     return workdir / "results" / config["study"]
 
 
@@ -57,3 +58,14 @@ def test_report_states_the_computed_answers(study):
 
 def test_html_report_shows_every_declared_output(study):
     assert check_html_report(study.parents[1], run_snakemake) == []
+
+
+def test_the_end_of_run_summary_gives_the_checks_numbers(study):
+    summary = (study.parents[1] / "terminal.txt").read_text().split(f"gridscape: {study.name} finished in ")[1]
+    check = pd.read_csv(study / "exercises" / "trajectories" / "check.csv")
+    ops = pd.read_csv(study / "exercises" / "ops.csv")
+    escape = json.loads((study / "exercises" / "escape.json").read_text())
+    assert (f"Adam by hand against torch.optim.Adam: largest difference {check['max_abs_diff_torch'].max():.2e} "
+            f"({len(check)} runs)") in summary
+    assert f"escape scan: the largest bump height escaped is h = {escape['h_max']}" in summary
+    assert f"layers by hand against torch: {int(ops['match'].sum())} of {len(ops)} match" in summary

@@ -41,7 +41,8 @@ def experiments_config(**overrides) -> dict:
 def study(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("experiments")
     write_config(workdir, experiments_config())
-    run_snakemake(workdir)
+    proc = run_snakemake(workdir)
+    (workdir / "terminal.txt").write_text(proc.stderr)
     return workdir / "results" / STUDY
 
 
@@ -106,3 +107,12 @@ def test_changing_a_figure_setting_retrains_nothing(study):
 
 def test_html_report_shows_every_declared_output(study):
     assert check_html_report(study.parents[1], run_snakemake) == []
+
+
+def test_the_end_of_run_summary_names_the_best_experiment_by_validation(study):
+    summary = (study.parents[1] / "terminal.txt").read_text().split(f"gridscape: {STUDY} finished in ")[1]
+    table = pd.read_csv(study / "experiments" / "results.csv")
+    best = table[table["status"] == "ok"].sort_values("val_acc", ascending=False, kind="stable").iloc[0]
+    assert (f"best experiment by validation accuracy: {best['experiment']} (val_acc {100 * best['val_acc']:.2f} % "
+            f"at epoch {int(best['test_epoch'])})") in summary
+    assert f"its test accuracy: {100 * best['test_acc']:.2f} %  ({len(table)} experiments in results.csv)" in summary

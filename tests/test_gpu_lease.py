@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -11,12 +12,15 @@ import pytest
 
 from gridscape.gpu_lease import (
     LEASED_ENV,
+    RUN_ALLOCATION_ENV,
     GpuLeaseError,
     GpuSetupError,
     available_device_ids,
     check_gpus_at_start,
+    host_lease_dir,
     lease_gpu,
     parse_device_ids,
+    record_run_allocation,
 )
 
 # A holder process: leases `wanted` of IDS, prints its CUDA_VISIBLE_DEVICES, then keeps the lease
@@ -64,7 +68,7 @@ def test_lease_sets_cuda_visible_devices_and_release_restores_it(tmp_path, env):
     lease = lease_gpu(1, ["3", "5"], tmp_path, environ=env)
     assert lease.device_ids == ("3",)
     assert env["CUDA_VISIBLE_DEVICES"] == "3"
-    assert (tmp_path / "gpu3.lock").exists()
+    assert (host_lease_dir(tmp_path) / "gpu3.lock").exists()
     lease.release()
     assert "CUDA_VISIBLE_DEVICES" not in env
     lease.release()  # idempotent
@@ -101,7 +105,7 @@ def test_ids_come_from_cuda_visible_devices(tmp_path):
         other = {"CUDA_VISIBLE_DEVICES": "2,GPU-8a1b-c3"}
         with lease_gpu(1, lease_dir=tmp_path, environ=other):
             assert other["CUDA_VISIBLE_DEVICES"] == "GPU-8a1b-c3"
-            assert (tmp_path / "gpuGPU-8a1b-c3.lock").exists()
+            assert (host_lease_dir(tmp_path) / "gpuGPU-8a1b-c3.lock").exists()
     assert env["CUDA_VISIBLE_DEVICES"] == "2,GPU-8a1b-c3"  # restored
     assert parse_device_ids(None) is None
     assert parse_device_ids("") == [] and parse_device_ids("-1") == []
@@ -164,7 +168,7 @@ def test_a_crashed_holder_frees_its_gpu(tmp_path):
         if holder.poll() is None:
             holder.kill()
     assert holder.returncode == -signal.SIGKILL
-    assert (tmp_path / "gpu0.lock").exists()  # the file stays; the kernel dropped the lock
+    assert (host_lease_dir(tmp_path) / "gpu0.lock").exists()  # the file stays; the kernel dropped the lock
     env = {}
     with lease_gpu(1, ["0"], tmp_path, environ=env, timeout=5):
         assert env["CUDA_VISIBLE_DEVICES"] == "0"
@@ -198,10 +202,54 @@ def test_timeout_from_the_environment(tmp_path):
             lease_gpu(1, ["0"], tmp_path, environ={"GRIDSCAPE_GPU_LEASE_TIMEOUT": "soon"})
 
 
-def test_lease_dir_from_the_environment(tmp_path):
+def test_lease_dir_from_the_environment_holds_a_folder_per_host(tmp_path):
     env = {"GRIDSCAPE_GPU_LEASE_DIR": str(tmp_path / "shared")}
     with lease_gpu(1, ["4"], environ=env):
-        assert (tmp_path / "shared" / "gpu4.lock").exists()
+        (host,) = (tmp_path / "shared").iterdir()
+        assert host.name == socket.gethostname() and (host / "gpu4.lock").exists()
+
+
+# Four jobs of a local run inside `salloc --gpus=4`: the run's allocation is theirs.
+ALLOCATION_HOLDER = textwrap.dedent(
+    """
+    import os, sys, time
+    from pathlib import Path
+    from gridscape.gpu_lease import lease_gpu
+    release = Path(sys.argv[2])
+    lease = lease_gpu(1, lease_dir=sys.argv[1], timeout=10, poll=0.05)
+    print("LEASED", os.environ["CUDA_VISIBLE_DEVICES"], flush=True)
+    while not release.exists():
+        time.sleep(0.02)
+    """
+)
+
+
+def test_jobs_of_a_local_run_in_one_allocation_get_its_cards_one_each(tmp_path):
+    run = {k: v for k, v in os.environ.items() if k not in ("CUDA_VISIBLE_DEVICES", LEASED_ENV)}
+    record_run_allocation(run)  # the run's main process, outside SLURM here
+    assert run[RUN_ALLOCATION_ENV] == os.environ.get("SLURM_JOB_ID", "")
+    # the fake allocation: the run started inside SLURM job 4242, which gave it four GPUs
+    allocation = {**run, "SLURM_JOB_ID": "4242", RUN_ALLOCATION_ENV: "4242", "CUDA_VISIBLE_DEVICES": "3,5,6,7"}
+    release = tmp_path / "release"
+    jobs = [subprocess.Popen([sys.executable, "-c", ALLOCATION_HOLDER, str(tmp_path / "leases"), str(release)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=allocation)
+            for _ in range(4)]
+    try:
+        assert sorted(leased_id(job) for job in jobs) == ["3", "5", "6", "7"]
+    finally:
+        release.touch()
+        for job in jobs:
+            job.wait(timeout=10)
+
+
+def test_a_job_slurm_gave_its_own_gpu_leases_nothing(tmp_path):
+    # submitted by the SLURM profile: its own job, not the run's (outside SLURM, or a controller job)
+    for run_allocation in ("", "777"):
+        env = {"SLURM_JOB_ID": "4243", RUN_ALLOCATION_ENV: run_allocation, "CUDA_VISIBLE_DEVICES": "0"}
+        assert lease_gpu(1, lease_dir=tmp_path, environ=env) is None
+        assert env["CUDA_VISIBLE_DEVICES"] == "0"
+    # ... and so does one whose environment did not travel with it
+    assert lease_gpu(1, lease_dir=tmp_path, environ={"SLURM_JOB_ID": "4244", "CUDA_VISIBLE_DEVICES": "0"}) is None
 
 
 def test_lease_module_does_not_import_torch():

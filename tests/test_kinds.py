@@ -32,6 +32,15 @@ def test_every_declared_file_of_a_kind_exists(name):
     assert set(kind.sections) <= set(load_schema()["properties"]), kind.sections
 
 
+@pytest.mark.parametrize("name", list(KINDS))
+def test_every_kind_summarises_a_run_and_says_nothing_of_files_it_lacks(name, tmp_path):
+    from gridscape.kinds.base import _load
+
+    kind = KINDS[name]
+    assert callable(_load(kind.summary)) and callable(_load(kind.build_context))
+    assert kind.summarise(tmp_path, {"study": "s"}) == []  # a run to part of the study: no file, no line
+
+
 def test_old_configs_get_their_kind_inferred():
     assert kind_of({"study": "x"}).name == "search"
     assert kind_of({"study": "x", "exercises": {}}).name == "exercises"

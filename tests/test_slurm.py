@@ -51,8 +51,9 @@ SLURM_ARGS = [
     "--slurm-init-seconds-before-status-checks", "1",
     "--latency-wait", "5",
 ]
-# download is a localrule (compute nodes often have no internet), unpack_cell too: not via sbatch
-RULES_VIA_SBATCH = {"prepare", "split", "train_pack", "aggregate_grid", "choose_best", "train_final", "evaluate_final"}
+# download is a localrule (compute nodes often have no internet); the jobs of seconds (split,
+# unpack_cell, aggregate_grid, choose_best, resolve_final, plots, report) are too: not via sbatch
+RULES_VIA_SBATCH = {"prepare", "train_pack", "train_final", "evaluate_final"}
 GPU_RULES = {"train_pack", "train_final", "evaluate_final"}
 TIMEOUT = 480
 

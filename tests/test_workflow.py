@@ -58,8 +58,8 @@ def tiny_config(mirror: Path, md5: str, **overrides) -> dict:
     return config
 
 
-def run_snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg"}
+def run_snakemake(workdir: Path, *args: str, check: bool = True, path: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg", **({"PATH": path} if path else {})}
     proc = subprocess.run(
         [*SNAKEMAKE, "--directory", str(workdir), "--cores", "2", *args],
         capture_output=True, text=True, env=env, timeout=900,
@@ -74,16 +74,43 @@ def write_config(workdir: Path, config: dict) -> None:
     (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config))
 
 
+def planned_jobs(proc: subprocess.CompletedProcess) -> set[str]:
+    """The rules of the jobs a (dry) run lists; local jobs print as `localrule`."""
+    lines = (proc.stdout + proc.stderr).splitlines()
+    return {line.split()[1].rstrip(":") for line in lines if line.startswith(("rule ", "localrule "))}
+
+
+def path_without(tool: str, farm: Path) -> str:
+    """A PATH with every program of this one but ``tool``: a machine without TeX."""
+    farm.mkdir(parents=True, exist_ok=True)
+    for folder in os.environ["PATH"].split(os.pathsep):
+        for program in sorted(Path(folder).glob("*")) if Path(folder).is_dir() else []:
+            link = farm / program.name
+            if program.name != tool and not link.exists() and not link.is_symlink():
+                link.symlink_to(program)
+    return str(farm)
+
+
 @pytest.fixture(scope="module")
-def study(tmp_path_factory):
+def study_runs(tmp_path_factory):
+    """The tiny study run first on a machine without latexmk, then again with it."""
     workdir = tmp_path_factory.mktemp("study")
     mirror = workdir / "mirror"
     mirror.mkdir()
     _, md5, _ = make_cifar10_archive(mirror, images_per_class_per_batch=2, test_images_per_class=2, seed=0)
     write_config(workdir, tiny_config(mirror, md5))
+    no_tex_path = path_without("latexmk", tmp_path_factory.mktemp("no-tex"))
     # one thread for the pack, fewer than torch's default here: the metrics must show 1
-    run_snakemake(workdir, "--set-threads", "train_pack=1")
-    return workdir / "results" / STUDY
+    without_tex = run_snakemake(workdir, "--set-threads", "train_pack=1", path=no_tex_path)
+    results = workdir / "results" / STUDY
+    present = sorted(str(p.relative_to(results)) for p in results.rglob("*") if p.is_file())
+    with_tex = run_snakemake(workdir, "--set-threads", "train_pack=1")
+    return {"workdir": workdir, "without_tex": without_tex, "present_without_tex": present, "with_tex": with_tex}
+
+
+@pytest.fixture(scope="module")
+def study(study_runs):
+    return study_runs["workdir"] / "results" / STUDY
 
 
 def test_grid_csv_contract(study):
@@ -251,7 +278,7 @@ def test_changing_the_landscape_range_retrains_nothing(study):
         proc = run_snakemake(workdir, "--dry-run")
     finally:
         write_config(workdir, config)
-    jobs = {line.split()[1].rstrip(":") for line in proc.stdout.splitlines() if line.startswith("rule ")}
+    jobs = planned_jobs(proc)
     assert {"landscape_chunk", "landscape_merge", "plot_landscape_surface"} <= jobs
     # the 1-D line spans the alpha range, so it follows; training and the directions do not
     assert not jobs & {"train_pack", "train_final", "evaluate_final", "landscape_directions", "landscape_reference"}, jobs
@@ -285,9 +312,122 @@ def test_touching_a_template_reruns_only_the_report(study):
         proc = run_snakemake(workdir, "--dry-run")
     finally:
         template.write_text(original)
-    jobs = {line.split()[1].rstrip(":") for line in proc.stdout.splitlines() if line.startswith("rule ")}
+    jobs = planned_jobs(proc)
     assert jobs - {"all"} == {"render_report", "compile_report"}, jobs
 
 
 def test_html_report_shows_every_declared_output(study):
     assert check_html_report(study.parents[1], run_snakemake) == []
+
+
+# --- the first run (issue 14) ------------------------------------------------------------------
+
+
+def test_without_latexmk_the_run_is_green_skips_only_the_pdf_and_says_so(study_runs):
+    from gridscape.config import validate
+    from gridscape.kinds import kind_of
+
+    config = validate(yaml.safe_load((study_runs["workdir"] / "config" / "config.yaml").read_text()))
+    targets = {path.removeprefix(f"results/{STUDY}/") for path in kind_of(config).targets(config, f"results/{STUDY}")}
+    missing = targets - set(study_runs["present_without_tex"])
+    assert missing == {"report/report.pdf"}, missing
+    terminal = study_runs["without_tex"].stderr
+    notice = "gridscape: the PDF report is skipped: latexmk is not installed here. Add TeX with"
+    assert terminal.index(notice) < terminal.index("rule prepare:") or terminal.index(notice) < terminal.index("Execute")
+    summary = terminal[terminal.rindex("gridscape: " + STUDY + " finished in"):]
+    assert "PDF report:  skipped: latexmk is not installed here" in summary
+    assert "sudo apt-get install -y --no-install-recommends texlive-latex-recommended" in summary
+    assert "then run the same command again: only the PDF is built." in summary
+
+
+def test_with_latexmk_back_the_same_command_builds_only_the_pdf(study_runs, study):
+    assert planned_jobs(study_runs["with_tex"]) == {"compile_report", "all"}
+    summary = study_runs["with_tex"].stderr
+    assert "is skipped" not in summary
+    assert f"PDF report:  results/{STUDY}/report/report.pdf" in summary
+    assert (study / "report" / "report.pdf").stat().st_size > 0
+
+
+def test_the_end_of_run_summary_gives_the_numbers_of_the_result_files(study_runs, study):
+    summary = study_runs["with_tex"].stderr.split(f"gridscape: {STUDY} finished in ")[1]
+    best = json.loads((study / "search" / "best.json").read_text())
+    metrics = json.loads((study / "final" / "metrics.json").read_text())
+    params = ", ".join(f"{key} = {value}" for key, value in best["params"].items())
+    assert f"best cell:   {params} (val_acc {100 * best['value']:.2f} %)" in summary
+    assert f"final model: test accuracy {100 * metrics['test_acc']:.2f} % (loss {metrics['test_loss']:.4f}) on {metrics['n_test']:,} test images" in summary
+    assert f"HTML report: not built yet; build it with: snakemake --report results/{STUDY}/report.html" in summary
+    minutes, seconds = map(int, summary.split(" s\n")[0].split(" min "))
+    assert 0 < 60 * minutes + seconds < 900
+
+
+def test_a_long_job_shows_its_progress_in_the_terminal(study_runs):
+    terminal = study_runs["without_tex"].stderr
+    assert "[train_pack/all] epoch 1/2" in terminal and "[train_pack/all] epoch 2/2" in terminal
+    assert "[train_final] epoch 2/2  train_loss" in terminal
+    assert "[landscape_chunk/1] chunk 1: points" in terminal
+    # the full record stays in the job's log, not in the terminal
+    assert "checkpoint written" not in terminal
+
+
+def test_a_failed_job_shows_the_end_of_its_log(tmp_path):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    make_cifar10_archive(mirror, images_per_class_per_batch=1, test_images_per_class=1, seed=0)
+    write_config(tmp_path, tiny_config(mirror, "0" * 32))
+    data = tmp_path / "resources" / "datasets" / "cifar10"
+    data.mkdir(parents=True)
+    (data / "cifar-10-binary.tar.gz").write_bytes((mirror / "cifar-10-binary.tar.gz").read_bytes())
+    proc = run_snakemake(tmp_path, "resources/datasets/cifar10/cifar10.npz", check=False)
+    assert proc.returncode != 0
+    header = "gridscape: rule prepare failed; the end of its log resources/datasets/cifar10/logs/prepare.log:"
+    assert header in proc.stderr
+    shown = proc.stderr.split(header)[1]
+    log_lines = (tmp_path / "resources" / "datasets" / "cifar10" / "logs" / "prepare.log").read_text().splitlines()
+    assert f"  | {log_lines[-1]}" in shown and "md5" in shown
+
+
+def job_block(plan: str, rule: str) -> list[str]:
+    """The indented lines under the first job of ``rule`` in Snakemake's plan."""
+    lines = plan.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:2] in (["rule", f"{rule}:"], ["localrule", f"{rule}:"]))
+    block = []
+    for line in lines[start + 1:]:
+        if not line.startswith(" "):
+            break
+        block.append(line.strip())
+    return block
+
+
+def test_heavy_jobs_take_the_cores_they_are_given(tmp_path):
+    write_config(tmp_path, tiny_config(tmp_path, "0" * 32))
+    for cores in (1, 6):
+        proc = run_snakemake(tmp_path, "--dry-run", "--cores", str(cores))
+        plan = proc.stdout + proc.stderr
+        # the one fused pack of the tiny grid, and the final model, get every core
+        for rule in ("train_pack", "train_final"):
+            threads = [line for line in job_block(plan, rule) if line.startswith("threads:")]
+            assert threads == ([f"threads: {cores}"] if cores > 1 else []), (rule, threads)
+        # the landscape's two chunk jobs share them
+        chunk = [line for line in job_block(plan, "landscape_chunk") if line.startswith("threads:")]
+        assert chunk == (["threads: 3"] if cores == 6 else [])
+
+
+def test_rerun_triggers_follow_what_the_config_says_not_its_layout(study):
+    workdir = study.parents[1]
+    path = workdir / "config" / "config.yaml"
+    original = path.read_text()
+    config = yaml.safe_load(original)
+
+    def reversed_keys(node):
+        if isinstance(node, dict):
+            return {key: reversed_keys(node[key]) for key in reversed(list(node))}
+        return [reversed_keys(item) for item in node] if isinstance(node, list) else node
+
+    text = yaml.safe_dump(reversed_keys(config), sort_keys=False)
+    path.write_text("# the same study, its keys in another order\n\n" + text.replace("\n", "\n\n# a comment\n", 3))
+    try:
+        assert yaml.safe_load(path.read_text()) == config and path.read_text() != original
+        proc = run_snakemake(workdir, "--dry-run")
+    finally:
+        path.write_text(original)
+    assert "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[-3000:]

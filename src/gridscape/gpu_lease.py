@@ -15,13 +15,18 @@ torch sees exactly one card (as ``cuda:0``).
 * Device ids come from ``CUDA_VISIBLE_DEVICES`` when it is set (so ``CUDA_VISIBLE_DEVICES=2,3
   snakemake ...`` shares cards 2 and 3 among the jobs), else from the driver's GPU count
   (:func:`gridscape.gpus.visible_gpu_count`), or from the ``device_ids`` argument.
-* Under a cluster scheduler (``SLURM_JOB_ID`` set) nothing is leased: SLURM already gave the job
-  its own GPUs and set ``CUDA_VISIBLE_DEVICES``; a lease directory on a shared file system would
-  only make jobs on different nodes wait for each other's "gpu0".
+* A job that SLURM gave GPUs of its own (each job its own ``sbatch``, as with the SLURM
+  profile) leases nothing: its ``CUDA_VISIBLE_DEVICES`` is already its own. A job of a local
+  run inside one allocation (``salloc --gpus=4``, then ``snakemake --cores 16 --resources
+  gpu=4``) shares that allocation's cards with the run's other jobs, so it leases among them.
+  The run's main process records its own ``SLURM_JOB_ID`` (or none) in
+  ``GRIDSCAPE_RUN_SLURM_JOB`` (:func:`record_run_allocation`); a job whose ``SLURM_JOB_ID`` is
+  that one runs in the run's allocation.
 * ``lease_dir`` defaults to ``.snakemake/gpu-leases`` in the working directory (Snakemake runs
   jobs there); set ``GRIDSCAPE_GPU_LEASE_DIR`` to one path (e.g. ``/tmp/gpu-leases``) to make
   several Snakemake runs on one machine share the same GPUs correctly (for several users, make
-  that directory writable by all of them, e.g. ``chmod 1777``).
+  that directory writable by all of them, e.g. ``chmod 1777``). Leases live in a folder per
+  host under it: on a shared file system, "gpu0" of one node is not "gpu0" of another.
 
 Torch-free on purpose: it must run before torch initialises CUDA, and the Snakefile imports it.
 """
@@ -49,6 +54,8 @@ DEFAULT_TIMEOUT = 3600.0
 # CUDA_VISIBLE_DEVICES) use the parent's GPU instead of waiting for it.
 LEASED_ENV = "GRIDSCAPE_GPU_LEASED"
 SCHEDULER_ENV = ("SLURM_JOB_ID",)
+# The SLURM job the run's main process is in ("" when none): see record_run_allocation.
+RUN_ALLOCATION_ENV = "GRIDSCAPE_RUN_SLURM_JOB"
 
 _log = logging.getLogger("gridscape.gpu_lease")
 
@@ -127,13 +134,28 @@ def available_device_ids(environ: MutableMapping[str, str] | None = None) -> lis
     return [str(i) for i in range(visible_gpu_count())]
 
 
+def record_run_allocation(environ: MutableMapping[str, str] | None = None) -> None:
+    """Called by the run's main process (the Snakefile): its SLURM job, inherited by every job
+    it starts locally and by the environment of the jobs it submits."""
+    environ = os.environ if environ is None else environ
+    environ.setdefault(RUN_ALLOCATION_ENV, environ.get("SLURM_JOB_ID", ""))
+
+
 def scheduler_job(environ: MutableMapping[str, str] | None = None) -> str | None:
-    """The cluster job id when running under a scheduler that assigns GPUs itself."""
+    """The cluster job id when a scheduler gave this job its own GPUs: it runs under a SLURM
+    job other than the run's own allocation (the run's main process is outside SLURM, or in
+    another job, such as a small controller job)."""
     environ = os.environ if environ is None else environ
     for name in SCHEDULER_ENV:
-        if environ.get(name):
-            return f"{name}={environ[name]}"
+        job = environ.get(name)
+        if job and job != environ.get(RUN_ALLOCATION_ENV):
+            return f"{name}={job}"
     return None
+
+
+def host_lease_dir(base: str | os.PathLike) -> Path:
+    """The leases of this machine under ``base``: a folder per host."""
+    return Path(base) / re.sub(r"[^A-Za-z0-9._-]", "_", socket.gethostname() or "localhost")
 
 
 def lease_gpu(
@@ -184,7 +206,7 @@ def lease_gpu(
             f"This job asks for {wanted} GPUs but only {len(ids)} exist here "
             f"(ids {','.join(ids)}): lower the rule's gpu resource."
         )
-    lease_dir = Path(lease_dir or environ.get("GRIDSCAPE_GPU_LEASE_DIR") or DEFAULT_LEASE_DIR)
+    lease_dir = host_lease_dir(lease_dir or environ.get("GRIDSCAPE_GPU_LEASE_DIR") or DEFAULT_LEASE_DIR)
     lease_dir.mkdir(parents=True, exist_ok=True)
     timeout = _timeout(timeout, environ)
 

@@ -7,17 +7,36 @@ import sys
 from pathlib import Path
 
 
+# ``log.info(..., extra=PROGRESS)``: a line the terminal shows too (one per epoch, per stretch of
+# landscape points), so a long job is not silent there; everything else stays in the log file.
+PROGRESS = {"progress": True}
+
+
+def job_label(path: str | Path) -> str:
+    """A job's name from its log path: ``results/s/logs/train_pack/all.log`` -> ``train_pack/all``."""
+    parts = Path(path).with_suffix("").parts
+    return "/".join(parts[parts.index("logs") + 1 :]) if "logs" in parts[:-1] else Path(path).stem
+
+
 def log_to_file(path: str | Path, level: int = logging.INFO) -> logging.Logger:
-    """Send logging and stderr (tqdm's bars, warnings, tracebacks) to ``path``, line-buffered."""
+    """Send logging and stderr (tqdm's bars, warnings, tracebacks) to ``path``, line-buffered;
+    progress lines (``extra=PROGRESS``) also to the terminal, named by the job."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     stream = open(path, "a", buffering=1, encoding="utf-8")
     sys.stderr = stream
+    handlers: list[logging.Handler] = [logging.StreamHandler(stream)]
+    if sys.__stderr__ is not None:
+        terminal = logging.StreamHandler(sys.__stderr__)
+        terminal.addFilter(lambda record: bool(getattr(record, "progress", False)))
+        terminal.setFormatter(logging.Formatter(f"[{job_label(path)}] %(message)s"))
+        handlers.append(terminal)
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=[logging.StreamHandler(stream)],
+        handlers=handlers,
         force=True,
     )
+    # (basicConfig formats only the handlers without a format: the terminal keeps its own)
     logging.captureWarnings(True)
     sys.excepthook = _report_both
     return logging.getLogger("gridscape")

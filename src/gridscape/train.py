@@ -28,6 +28,7 @@ from .checkpoint import (
 )
 from .data.loader import TensorData
 from .gradient_flow import GradientFlow
+from .logs import PROGRESS
 from .objective import CLASSIFICATION, Objective
 
 log = logging.getLogger(__name__)
@@ -235,7 +236,7 @@ def train(
             "epoch %d/%d  %s  %.1fs",
             epoch, train_config["epochs"],
             "  ".join(f"{key} {row[key]:.4f}" for key in row if key not in ("epoch", "lr", "seconds")),
-            seconds,
+            seconds, extra=PROGRESS,
         )
         if not (math.isfinite(train_loss) and math.isfinite(eval_loss)):
             result.status = "diverged"
@@ -325,7 +326,8 @@ class _Loop:
         if self.gradient_flow is not None:
             self.gradient_flow.restore(tensors["gradient_flow.sums"], state["gradient_flow"]["rows"], state["gradient_flow"]["steps"])
         epoch, step = state["position"]["epoch"], state["position"]["step"]
-        log.info("resuming from checkpoint %s at epoch %d, step %d of %d", checkpointer.path, epoch, step, n_batches)
+        log.info("resuming from checkpoint %s at epoch %d, step %d of %d", checkpointer.path, epoch, step, n_batches,
+                 extra=PROGRESS)
         if step == 0:
             return epoch, None
         saved_epoch = state["epoch"]

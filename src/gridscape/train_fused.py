@@ -21,6 +21,7 @@ from tqdm import tqdm
 from .checkpoint import Checkpointer, prefixed, random_states, restore_random_states, unprefixed
 from .data.loader import TensorData
 from .fused import GroupedSGD, fuse, unfuse_state
+from .logs import PROGRESS
 from .train import TrainResult
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,7 @@ def train_fused(
             "epoch %d/%d  %.1fs  %s_acc %s",
             epoch, train_config["epochs"], seconds, eval_name,
             " ".join(f"{a:.4f}" if k in active else "diverged" for k, a in enumerate(eval_acc)),
+            extra=PROGRESS,
         )
         if not active:
             break
@@ -223,7 +225,8 @@ class _FusedLoop:
             result.history, result.status, result.seconds = saved_result["history"], saved_result["status"], saved_result["seconds"]
         self.active[:] = state["active"]
         epoch, step = state["position"]["epoch"], state["position"]["step"]
-        log.info("resuming from checkpoint %s at epoch %d, step %d of %d", checkpointer.path, epoch, step, n_batches)
+        log.info("resuming from checkpoint %s at epoch %d, step %d of %d", checkpointer.path, epoch, step, n_batches,
+                 extra=PROGRESS)
         if step == 0:
             return epoch, None
         orders = [tensors[f"epoch.order.{i}"].to(device) for i in range(len(self.generators))]

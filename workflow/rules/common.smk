@@ -2,7 +2,9 @@
 
 import os
 import re
+import shutil
 import sys
+import time
 from pathlib import Path
 
 from snakemake.utils import validate
@@ -20,12 +22,16 @@ os.environ.update(
 )
 
 from gridscape.config import load_schema, validate as check_study
+from gridscape.gpu_lease import record_run_allocation
 from gridscape.kinds import kind_of
+from gridscape.report.compile import INSTALL_COMMAND as LATEX_INSTALL_COMMAND
 from gridscape.runlock import claim_run
 
 # A run killed with SIGKILL leaves Snakemake's lock behind; the same command must still run.
 # Only the main process claims: job processes re-read this file while their run holds the lock.
 if workflow.is_main_process:
+    # GPU leases: the SLURM allocation this run is in, if any (gridscape/gpu_lease.py)
+    record_run_allocation()
     _stale_locks = claim_run(Path(".snakemake"))
     if _stale_locks:
         print(
@@ -38,7 +44,11 @@ SCHEMA = str(Path(workflow.basedir) / "schemas" / "config.schema.yaml")
 
 # gridscape's own check first: its messages name the key and what was expected. It fills the
 # defaults of the sections the study's kind reads, and only those.
-config.update(check_study(config, load_schema(SCHEMA)))
+# The checked config replaces the config as written, keys in the schema's order: rule params
+# built from it (and the rerun triggers comparing them) do not depend on the file's layout.
+_checked = check_study(config, load_schema(SCHEMA))
+config.clear()
+config.update(_checked)
 for _section in [name for name in config if name not in kind_of(config).reads]:
     del config[_section]
 validate(config, schema=SCHEMA, set_default=False)
@@ -76,5 +86,40 @@ def declared(path):
     return [flagged(f"{full}.png"), f"{full}.pdf"] if output.figure else flagged(full)
 
 
+# Without latexmk on this host (where compile_report runs: it is a localrule) the PDF is left
+# out of the run's targets and the run says so at its start and its end; with TeX installed
+# later, the same command builds only the PDF.
+LATEXMK = shutil.which("latexmk")
+PDF_TARGET = f"results/{STUDY}/report/report.pdf"
+PDF_SKIPPED = (
+    None
+    if LATEXMK
+    else "latexmk is not installed here. Add TeX with\n"
+    f"    sudo {LATEX_INSTALL_COMMAND}\n"
+    "then run the same command again: only the PDF is built."
+)
+HTML_REPORT = f"results/{STUDY}/report.html"
+RUN_STARTED = time.monotonic()
+
+
+def heavy_threads(jobs_at_once=1):
+    """Threads of a heavy job: the run's --cores shared among the jobs of its rule that can run
+    at once (one fused grid pack gets them all). On a cluster each job is its own allocation:
+    2 (sbatch --cpus-per-task), and inside it the job uses all it got; --set-threads overrides
+    either. Results are reproducible for a given thread count (README, "Determinism").
+    """
+    if not workflow.local_exec:
+        return 2
+    try:
+        cores = int(workflow.cores)
+    except Exception:  # a dry run without --cores
+        return 2
+    # a cluster job's own Snakemake: the job's cores are all its own
+    if not workflow.is_main_process:
+        return cores
+    return max(1, cores // max(1, jobs_at_once))
+
+
 def study_targets():
-    return KIND.targets(config, f"results/{STUDY}")
+    targets = KIND.targets(config, f"results/{STUDY}")
+    return [path for path in targets if not (PDF_SKIPPED and path == PDF_TARGET)]

@@ -27,6 +27,11 @@ if DATASET.archives:
             "../scripts/download.py"
 
 
+# Jobs of seconds run on the submitting host, not as one cluster job each (the SLURM profile).
+localrules:
+    split,
+
+
 rule prepare:
     input:
         [f"{DATA_DIR}/{archive.filename}" for archive in DATASET.archives],

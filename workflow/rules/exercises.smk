@@ -6,6 +6,18 @@
 include: "common_of/exercises.smk"
 
 
+# Jobs of seconds run on the submitting host, not as one cluster job each (the SLURM profile).
+localrules:
+    exercise_trajectory,
+    exercise_check,
+    exercise_escape,
+    exercise_receptive_field,
+    exercise_ops,
+    plot_exercise_trajectory,
+    plot_exercise_escape,
+    plot_exercise_functions,
+
+
 rule exercise_trajectory:
     output:
         csv=declared("exercises/trajectories/{name}.csv"),

@@ -6,6 +6,14 @@
 include: "common_of/experiments.smk"
 
 
+# Jobs of seconds run on the submitting host, not as one cluster job each (the SLURM profile).
+localrules:
+    experiment_results,
+    plot_experiment_curves,
+    plot_gradient_flow,
+    plot_gradient_flow_overlay,
+
+
 rule train_experiment:
     input:
         data=rules.prepare.output[0],
@@ -24,7 +32,7 @@ rule train_experiment:
     retries: 1
     conda:
         CONDA_ENV
-    threads: 2
+    threads: heavy_threads(len(EXPERIMENTS))
     resources:
         gpu=is_gpu_job(),
     params:

@@ -2,6 +2,13 @@
 # prepared data and the split alone.
 
 
+# Jobs of seconds run on the submitting host, not as one cluster job each (the SLURM profile).
+localrules:
+    plot_gallery,
+    plot_class_counts,
+    plot_augmentation,
+
+
 rule plot_gallery:
     input:
         data=rules.prepare.output[0],

@@ -2,6 +2,12 @@
 # on the test set; its curves and its layer table.
 
 
+# Jobs of seconds run on the submitting host, not as one cluster job each (the SLURM profile).
+localrules:
+    model_summary,
+    plot_curves_final,
+
+
 rule resolve_final:
     input:
         best=rules.choose_best.output.best,
@@ -37,7 +43,7 @@ rule train_final:
     retries: 1
     conda:
         CONDA_ENV
-    threads: 2
+    threads: heavy_threads()
     resources:
         gpu=is_gpu_job(),
     params:
@@ -59,7 +65,7 @@ rule evaluate_final:
         "results/{study}/benchmarks/evaluate_final.tsv"
     conda:
         CONDA_ENV
-    threads: 2
+    threads: heavy_threads()
     resources:
         gpu=is_gpu_job(),
     params:

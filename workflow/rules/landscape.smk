@@ -9,6 +9,13 @@
 include: "common_of/landscape.smk"
 
 
+# Jobs of seconds run on the submitting host, not as one cluster job each (the SLURM profile).
+localrules:
+    landscape_merge,
+    plot_landscape_surface,
+    plot_landscape_lines,
+
+
 rule landscape_directions:
     input:
         final=rules.resolve_final.output.final,
@@ -41,7 +48,7 @@ rule landscape_reference:
         "results/{study}/benchmarks/landscape_reference.tsv"
     conda:
         CONDA_ENV
-    threads: 2
+    threads: heavy_threads()
     resources:
         gpu=is_gpu_job(),
     params:
@@ -65,7 +72,7 @@ rule landscape_chunk:
         chunk="|".join(str(i) for i in range(LANDSCAPE_CHUNKS)),
     conda:
         CONDA_ENV
-    threads: 2
+    threads: heavy_threads(LANDSCAPE_CHUNKS)
     resources:
         gpu=is_gpu_job(),
     params:
@@ -112,7 +119,7 @@ rule landscape_line:
         "results/{study}/benchmarks/landscape_line.tsv"
     conda:
         CONDA_ENV
-    threads: 2
+    threads: heavy_threads()
     resources:
         gpu=is_gpu_job(),
     params:

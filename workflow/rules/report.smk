@@ -17,6 +17,12 @@ REPORT_INPUTS = KIND.report_inputs(config)
 report: f"../report/{KIND.landing}"
 
 
+# Jobs of seconds run on the submitting host, not as one cluster job each (the SLURM profile).
+localrules:
+    render_report,
+    compile_report,
+
+
 rule render_report:
     input:
         **REPORT_INPUTS,

@@ -5,6 +5,14 @@
 include: "common_of/search.smk"
 
 
+# Jobs of seconds run on the submitting host, not as one cluster job each (the SLURM profile).
+localrules:
+    aggregate_grid,
+    choose_best,
+    plot_grid,
+    plot_curves_grid,
+
+
 rule train_pack:
     input:
         data=rules.prepare.output[0],
@@ -20,7 +28,7 @@ rule train_pack:
     retries: 1
     conda:
         CONDA_ENV
-    threads: 2
+    threads: heavy_threads(len(PACKS))
     resources:
         gpu=is_gpu_job(),
     params:

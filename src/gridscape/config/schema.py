@@ -50,6 +50,28 @@ def fill_defaults(instance: Any, schema: Mapping, only: Collection[str] | None =
                 fill_defaults(instance[key], extra)
 
 
+def in_schema_order(instance: Any, schema: Mapping | None) -> Any:
+    """``instance`` with every mapping's keys in one order: the schema's properties first, in
+    the schema's order, then any other keys sorted. The same settings written in any order
+    give the same config, so rule parameters built from it, and Snakemake's rerun triggers that
+    compare them, depend on what a study says, not on how its file is laid out. Lists keep
+    their order (it means something: the axes, the runs)."""
+    schema = schema if isinstance(schema, Mapping) else {}
+    if isinstance(instance, Mapping):
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        known = [key for key in properties if key in instance]
+        others = sorted((key for key in instance if key not in properties), key=str)
+        return {
+            key: in_schema_order(instance[key], properties.get(key, extra if isinstance(extra, Mapping) else None))
+            for key in known + others
+        }
+    if isinstance(instance, list):
+        items = schema.get("items")
+        return [in_schema_order(item, items if isinstance(items, Mapping) else None) for item in instance]
+    return instance
+
+
 def defaults_of(schema: Mapping) -> dict:
     """Every section with every default filled in."""
     defaults: dict = {}

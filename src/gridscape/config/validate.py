@@ -12,12 +12,13 @@ from gridscape.data.registry import DATASETS
 from .errors import ConfigError
 from .keys import get_or_none
 from .options import check_options
-from .schema import check_schema, defaults_of, fill_defaults, load_schema
+from .schema import check_schema, defaults_of, fill_defaults, in_schema_order, load_schema
 
 
 def validate(config: Mapping, schema: Mapping | None = None) -> dict:
     """Return a copy of ``config`` with its kind named and the defaults of the sections that
-    kind reads filled in, or raise ConfigError."""
+    kind reads filled in, its keys in the schema's order (``in_schema_order``), or raise
+    ConfigError."""
     from gridscape.kinds import kind_of
 
     schema = load_schema() if schema is None else schema
@@ -35,7 +36,7 @@ def validate(config: Mapping, schema: Mapping | None = None) -> dict:
     kind.check(checked, schema)
     for run in kind.runs(checked):
         check_run(run.apply(checked), run.where)
-    return checked
+    return in_schema_order(checked, schema)
 
 
 def check_sections(raw: Mapping, kind, schema: Mapping) -> None:

@@ -9,6 +9,7 @@ not an edit of a dozen places. Nothing here imports torch or Snakemake.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -127,6 +128,8 @@ class StudyKind:
     report's inputs. ``report_inputs``: the named files its report reads. ``build_context``
     (``module:function``) makes the report's context from those files; ``report_template``
     is the template under ``workflow/report/`` and ``landing`` the HTML report's front page.
+    ``summary`` (``module:function``, given the study's results folder and config) yields the
+    lines the terminal shows at the end of a run: its headline numbers.
     """
 
     name: str
@@ -143,6 +146,7 @@ class StudyKind:
     check_written: Callable[[Mapping, Mapping], None] = lambda raw, defaults: None
     ignored_keys: tuple[str, ...] = ()
     uses_dataset: bool = True
+    summary: str = ""
 
     @property
     def reads(self) -> frozenset[str]:
@@ -166,6 +170,9 @@ class StudyKind:
 
     def context(self, inputs: Mapping[str, Any], common: Mapping[str, Any]) -> dict:
         return _load(self.build_context)(inputs, common)
+
+    def summarise(self, results: Path, config: Mapping) -> list[str]:
+        return list(_load(self.summary)(results, config)) if self.summary else []
 
     def declared(self, path: str) -> Output | None:
         """The declaration of ``path`` (as written in the rule, under ``results/{study}/``)."""

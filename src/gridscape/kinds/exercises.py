@@ -135,6 +135,7 @@ EXERCISES = StudyKind(
     outputs=OUTPUTS,
     report_inputs=report_inputs,
     build_context="gridscape.report.exercises_context:context_from_files",
+    summary="gridscape.summary.exercises:summarise",
     report_template="exercises_report.tex.j2",
     landing="workflow-exercises.rst",
     uses_dataset=False,

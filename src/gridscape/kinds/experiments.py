@@ -103,6 +103,7 @@ EXPERIMENTS = StudyKind(
     outputs=OUTPUTS,
     report_inputs=report_inputs,
     build_context="gridscape.report.experiments_context:context_from_files",
+    summary="gridscape.summary.experiments:summarise",
     report_template="experiments_report.tex.j2",
     landing="workflow-experiments.rst",
 )

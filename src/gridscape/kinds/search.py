@@ -139,6 +139,7 @@ SEARCH = StudyKind(
     outputs=OUTPUTS,
     report_inputs=report_inputs,
     build_context="gridscape.report.context:context_from_files",
+    summary="gridscape.summary.search:summarise",
     report_template="report.tex.j2",
     landing="workflow-search.rst",
     ignored_keys=("figures.gradient_flow_overlay",),

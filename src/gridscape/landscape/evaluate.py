@@ -37,6 +37,7 @@ import torch
 from torch import Tensor, nn
 
 from gridscape.data.loader import TensorData
+from gridscape.logs import PROGRESS
 from gridscape.train import evaluate
 
 log = logging.getLogger(__name__)
@@ -291,7 +292,8 @@ def evaluate_points(
         now = time.perf_counter()
         if now - last >= log_every or done == len(alphas):
             last = now
-            log.info("%s: %d/%d points, %.2f points/s", method, done, len(alphas), done / max(now - started, 1e-12))
+            log.info("%s: %d/%d points, %.2f points/s", method, done, len(alphas), done / max(now - started, 1e-12),
+                     extra=PROGRESS)
 
     was_training = model.training
     model.eval()

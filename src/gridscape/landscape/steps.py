@@ -19,6 +19,7 @@ from torch import nn
 from gridscape import io
 from gridscape.data import DATASETS
 from gridscape.device import resolve_device
+from gridscape.logs import PROGRESS
 from gridscape.models import build_model
 from gridscape.study import load_dataset, load_model, read_split, to_tensors
 from gridscape.train import evaluate
@@ -166,7 +167,7 @@ def run_chunk(
     s = setup(final, landscape, data_path, split_path, model_path)
     delta, eta = load_directions(directions_path, [n for n, _ in s.model.named_parameters()])
     alphas, betas = grid.coords(list(points))
-    log.info("chunk %d: points %d..%d of %d", index, points.start, points.stop - 1, grid.size)
+    log.info("chunk %d: points %d..%d of %d", index, points.start, points.stop - 1, grid.size, extra=PROGRESS)
     result = evaluate_grid_points(s.model, s.tensors, delta, eta, alphas, betas, landscape)
     frame = chunk_frame(list(points), alphas, betas, result.loss, result.acc, result.seconds, result.method)
     io.write_csv(chunk_path, frame)

@@ -32,7 +32,7 @@ CONFIG_WIDTH = 84
 
 
 def config_yaml(config: Mapping) -> str:
-    """The config as run, as YAML (keys in the order the study wrote them)."""
+    """The config as run, as YAML (keys in the schema's order, as validation leaves them)."""
     return yaml.dump(
         _plain(config), Dumper=_ConfigDumper, sort_keys=False, width=CONFIG_WIDTH - 4,
         allow_unicode=True, default_flow_style=False,
