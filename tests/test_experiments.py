@@ -2,6 +2,7 @@
 gradient-flow recorder, the results table, the config checks and how cells become jobs."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -220,6 +221,18 @@ def test_report_calls_a_run_stuck_only_at_the_loss_of_a_uniform_guess():
     assert (summary["first_layer"], summary["last_layer"]) == ("a", "c")
 
 
+def test_the_report_chooses_the_best_model_by_validation_not_by_test():
+    from gridscape.report.experiments_context import best_by_validation
+
+    rows = [
+        {"name": "a", "val_acc": 0.80, "test_acc": 0.90},  # best on the test set: never the criterion
+        {"name": "b", "val_acc": 0.85, "test_acc": 0.82},
+        {"name": "c", "val_acc": 0.85, "test_acc": 0.70},  # ties with b on validation: the first wins
+        {"name": "d", "val_acc": math.nan, "test_acc": 0.95},
+    ]
+    assert best_by_validation(rows)["name"] == "b"
+
+
 @pytest.mark.parametrize("path", ["config/config.yaml", "config/demo.yaml", "config/mlp-cw2-cifar100.yaml", "config/demo-vgg.yaml"])
 def test_validate_accepts_its_own_output(path):
     import yaml
@@ -228,3 +241,21 @@ def test_validate_accepts_its_own_output(path):
     raw = yaml.safe_load((Path(__file__).resolve().parents[1] / path).read_text())
     once = validate(raw)
     assert validate(once) == once
+
+
+@pytest.mark.parametrize("first, last, says", [
+    (1e-15, 1e-3, "12.0 orders of magnitude smaller than that of the output layer"),
+    (1e2, 1e-3, "5.0 orders of magnitude larger than that of the output layer: the\ngradients grow on their way back (exploding gradients)"),
+    (1e-4, 1e-3, "the first layer's mean\ngradient is within two orders of magnitude of the output layer's"),
+])
+def test_the_gradient_flow_text_follows_the_orders_of_magnitude_in_both_directions(first, last, says):
+    from gridscape.report.experiments_context import gradient_summary
+    from gridscape.report.latex import render
+
+    flow = pd.DataFrame({"epoch": [1, 1], "order": [0, 1], "layer": ["conv0", "fc"], "mean_abs_grad": [first, last]})
+    row = {"label": "net", "gradient": gradient_summary(flow), "stuck": False, "figure": ""}
+    tex = render(Path(__file__).resolve().parents[1] / "workflow" / "report", "sections/experiments/gradient_flow.tex.j2",
+                 {"experiments": [row], "figures": {"gradient_flow_overlay": ""}})
+    assert says in tex
+    others = {"smaller than that of the output layer", "(exploding gradients)", "within two orders of magnitude"}
+    assert sum(phrase in tex for phrase in others) == 1

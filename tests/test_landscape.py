@@ -445,11 +445,14 @@ def test_merge_warns_naming_the_key_when_the_centre_is_not_on_the_grid(tmp_path,
 
 
 def test_interpolation_parameters_hit_zero_and_one_exactly():
-    for n in (3, 21, 41, 51, 401):
+    for n in (3, 5, 21, 41, 51, 401):
         ts = interpolation_ts(n)
         assert 0.0 in ts and 1.0 in ts and ts[0] == -0.5 and ts[-1] == 1.5
         assert np.all(np.diff(ts) > 1e-6)
-    assert 0.0 in line_alphas({"min": -1, "max": 1, "num": 25}, 50)
+        assert len(ts) == (n if n >= 5 else 4)  # as many points as configured, where they fit
+    for n in (50, 51):
+        alphas = line_alphas({"min": -1, "max": 1, "num": 25}, n)
+        assert 0.0 in alphas and len(alphas) == n and alphas[0] == -1 and alphas[-1] == 1
 
 
 def test_interpolation_gives_theta0_at_t0_and_theta_star_at_t1_with_bn_buffers():
@@ -463,6 +466,23 @@ def test_interpolation_gives_theta0_at_t0_and_theta_star_at_t1_with_bn_buffers()
     assert at[1.0] == evaluate(final, data_raw, 16)[0]
     assert at[0.0] == evaluate(start, data_raw, 16)[0]
     assert at[0.0] != at[1.0]
+
+
+def test_interpolation_outside_zero_and_one_keeps_bn_variances_valid():
+    final, start = bn_net(0), bn_net(1)
+    variances = [name for name in final.state_dict() if name.endswith("running_var")]
+    assert variances
+    with torch.no_grad():  # as after training: theta0's variances 1, theta*'s far smaller
+        for name in variances:
+            start.state_dict()[name].fill_(1.0)
+            final.state_dict()[name].fill_(0.1)
+    data_raw = tensor_data(40)
+    path = interpolate(final, EvalSet.from_tensor_data(data_raw, 16), start.state_dict(), interpolation_ts(5))
+    # linear extrapolation would give 1.5 * 0.1 - 0.5 * 1 = -0.35 at t = 1.5, and NaN losses
+    assert np.isfinite(path["loss"]).all(), path
+    at = dict(zip(path["t"], path["loss"]))
+    assert at[1.0] == evaluate(final, data_raw, 16)[0] and at[0.0] == evaluate(start, data_raw, 16)[0]
+    assert all(final.state_dict()[name].eq(0.1).all() for name in variances)  # theta* restored
 
 
 def test_line_passes_through_theta_star():

@@ -7,6 +7,7 @@ so these tests need no training run. Compiling with latexmk is skipped where lat
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -139,7 +140,7 @@ LR = [0.1, 0.01]
 MOMENTUM = [0.0, 0.5]
 
 
-def study_config(landscape=True, dataset="cifar10") -> dict:
+def study_config(landscape=True, dataset="cifar10", **sections) -> dict:
     config = {
         "study": "tiny",
         "title": TITLE,
@@ -153,6 +154,7 @@ def study_config(landscape=True, dataset="cifar10") -> dict:
         },
         "landscape": {"enabled": landscape, "alpha": {"min": -1.0, "max": 1.0, "num": 3},
                       "beta": {"min": -1.0, "max": 1.0, "num": 3}},
+        **sections,
     }
     return validate(config, load_schema(SCHEMA))
 
@@ -176,8 +178,7 @@ def write_results(root: Path, config: dict, on_edge: bool) -> ReportInputs:
         "val_acc": [0.45, 0.1, 0.25, 0.30],
         "status": ["ok", "diverged", "ok", "ok"],
         "seconds": [1.0, 0.5, 1.0, 1.0],
-        "epochs_run": [2, 1, 2, 2],
-    })
+    })  # grid.csv's contract columns, as aggregate_grid writes them (no epochs_run)
     grid.to_csv(root / "search" / "grid.csv", index=False)
     best = {
         "params": {"optimizer.lr": 0.1, "optimizer.momentum": 0.0}, "metric": "val_acc", "value": 0.45,
@@ -310,6 +311,40 @@ def test_rendered_report_escapes_config_and_dataset_strings(study):
     assert escape_latex(TITLE) in tex
     assert escape_latex(CLASS_NAME) in tex
     assert "diverged" in tex
+
+
+def augmentation_names() -> list[str]:
+    return load_schema(SCHEMA)["properties"]["train"]["properties"]["augmentation"]["items"]["enum"]
+
+
+@pytest.mark.parametrize("name", augmentation_names())
+def test_every_augmentation_the_schema_allows_renders_in_the_report(tmp_path, name):
+    config = study_config(figures={"augmentation": name}, train={"seed": 3, "batch_size": 16, "epochs": 2, "augmentation": [name]})
+    tex = render_tex(write_results(tmp_path / "r", config, on_edge=False))
+    description = escape_latex(augmentations.verdict_of("cifar10", name).description)
+    assert f"Figure~\\ref{{fig:augment}} applies one transformation, the {description}" in tex
+    assert "\\section{The final model}" in tex and tex.rstrip().endswith("\\end{document}")  # and all after it
+    in_handout = name in augmentations.HANDOUT_ORDER
+    assert ("It is not among the handout's seven transformations above" in tex) != in_handout
+
+
+def test_the_grid_says_cells_share_initial_weights_only_when_the_seed_is_no_axis(tmp_path):
+    same = render_tex(write_results(tmp_path / "same", study_config(), on_edge=False))
+    assert "Every cell trains the network from the same initial weights" in same
+    seeds = study_config(search={"axes": [{"key": "optimizer.lr", "values": LR}, {"key": "train.seed", "values": [1, 2]}],
+                                 "reason": "seed noise"})
+    inputs = write_results(tmp_path / "seeds", study_config(), on_edge=False)
+    inputs = dataclasses.replace(inputs, config=seeds)
+    # the same grid, its second axis the seed
+    grid = pd.read_csv(inputs.grid).rename(columns={"optimizer.momentum": "train.seed"})
+    grid["train.seed"] = [1, 2, 1, 2]
+    grid.to_csv(inputs.grid, index=False)
+    text = inputs.best.read_text().replace('"optimizer.momentum": 0.0', '"train.seed": 1').replace(
+        '"optimizer.momentum": 0.5', '"train.seed": 2').replace('"optimizer.momentum"', '"train.seed"')
+    inputs.best.write_text(text)
+    tex = render_tex(inputs)
+    assert "same initial weights on the training part" not in tex
+    assert "Cells with the same seed start from the same initial weights" in tex
 
 
 def test_landscape_disabled_says_so(tmp_path):

@@ -46,12 +46,20 @@ def snap(values: np.ndarray, exact: Iterable[float], tol: float = SNAP_TOL) -> n
     return values
 
 
-def with_exact(values: np.ndarray, exact: Iterable[float], tol: float = SNAP_TOL) -> np.ndarray:
-    """``values`` with each of ``exact`` on it: a point within ``tol`` of the span is snapped
-    to it, otherwise it is inserted (when inside the range). Sorted, without duplicates."""
-    values = snap(values, exact, tol)
+def with_exact_kept_count(values: np.ndarray, exact: Iterable[float], tol: float = SNAP_TOL) -> np.ndarray:
+    """``values`` with each of ``exact`` on it and, where it can, as many points as before:
+    the interior point nearest to a missing exact value becomes it (the ends stay, so the
+    range does too); only when no interior point is left is the value inserted. Sorted."""
+    values = snap(np.asarray(values, dtype=np.float64), exact, tol).copy()
+    exact = [float(x) for x in exact]
     for x in exact:
-        if values.size and x not in values and values.min() <= x <= values.max():
+        if not values.size or x in values or not values.min() <= x <= values.max():
+            continue
+        movable = [i for i in range(1, values.size - 1) if values[i] not in exact]
+        if movable:
+            nearest = min(movable, key=lambda i: abs(values[i] - x))
+            values[nearest] = x
+        else:
             values = np.append(values, x)
     return np.unique(values)
 

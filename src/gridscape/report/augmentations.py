@@ -175,9 +175,22 @@ def traits_for(dataset: str) -> Traits:
         raise KeyError(f"no augmentation traits for dataset {dataset!r}; known: {sorted(DATASET_TRAITS)}") from None
 
 
-def _shift_pixels() -> int:
-    """The largest shift of ``shift5``, read from its name."""
-    return int("".join(c for c in "shift5" if c.isdigit()))
+def _shift_pixels(name: str = "shift5") -> int:
+    """The largest shift of ``shift5`` or ``crop4``, read from its name."""
+    return int("".join(c for c in name if c.isdigit()))
+
+
+def verdict_of(dataset: str, name: str) -> Verdict:
+    """The verdict on any augmentation the package has: the handout's seven, and the random crop
+    of the MLP course (``crop4``: a shift by up to 4 pixels with zero fill, on every image)."""
+    for verdict in verdicts(dataset):
+        if verdict.name == name:
+            return verdict
+    if name == "crop4":
+        t = traits_for(dataset)
+        fits = _shift_pixels("crop4") <= t.border_pixels + 1
+        return Verdict("crop4", DESCRIPTIONS["crop4"], YES if fits else CARE, sentence(t.framing_note))
+    raise KeyError(f"no verdict on augmentation {name!r}; expected one of {', '.join(AUGMENTATION_NAMES)}")
 
 
 def sentence(text: str) -> str:

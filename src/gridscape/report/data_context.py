@@ -103,7 +103,7 @@ def augment_context(config: Mapping) -> dict:
     name = config["dataset"]["name"]
     verdicts = augmentations.verdicts(name)
     chosen = get_key(config, "figures.augmentation", "hflip")
-    chosen_verdict = next(v for v in verdicts if v.name == chosen)
+    chosen_verdict = augmentations.verdict_of(name, chosen)
     used = list(get_key(config, "train.augmentation", []) or [])
     clauses = []
     for items, phrase in (
@@ -125,7 +125,8 @@ def augment_context(config: Mapping) -> dict:
         "reasonable": [v.description for v in verdicts if v.verdict == augmentations.YES],
         "care": [v.description for v in verdicts if v.verdict == augmentations.CARE],
         "unreasonable": [v.description for v in verdicts if v.verdict == augmentations.NO],
-        "chosen": {"name": chosen, "description": chosen_verdict.description, "verdict": chosen_verdict.verdict},
+        "chosen": {"name": chosen, "description": chosen_verdict.description, "verdict": chosen_verdict.verdict,
+                   "reason": chosen_verdict.reason, "in_handout": chosen in augmentations.HANDOUT_ORDER},
         "used_in_training": used,
         "kind": augmentations.traits_for(name).kind,
     }

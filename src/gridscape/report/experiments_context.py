@@ -116,6 +116,17 @@ def experiment_rows(config: Mapping, results: pd.DataFrame, flows: Mapping[str, 
     return rows
 
 
+def best_by_validation(rows: Sequence[Mapping]) -> Mapping:
+    """The experiment a study would choose: the highest validation accuracy at its tested epoch
+    (the first in the config's order on ties). Never the test accuracy: choosing by the test
+    set would make its number an optimistic estimate of the chosen model's."""
+    def validation(row: Mapping) -> float:
+        value = float(row["val_acc"])
+        return value if math.isfinite(value) else -1.0
+
+    return max(rows, key=validation)
+
+
 def figure_paths(inputs: ExperimentReportInputs, names: Sequence[str]) -> dict[str, str]:
     """Figure name -> its PDF relative to the report folder ('' when it does not exist)."""
     return figure_pdfs([*FIGURES, *(f"gradient_flow/{n}" for n in names)], inputs.figures_dir, inputs.report_dir)
@@ -134,7 +145,7 @@ def build_experiments_context(inputs: ExperimentReportInputs) -> dict:
     stuck = [r for r in rows if r["stuck"]]
     learning = [r for r in rows if r["learning"]]
     diverged = [r for r in rows if r["diverged"]]
-    best = max(learning or rows, key=lambda r: float(r["test_acc"]) if math.isfinite(float(r["test_acc"])) else -1.0)
+    best = best_by_validation(learning or rows)
     first = results.iloc[0]
     return {
         "study": config["study"],

@@ -120,9 +120,9 @@ def search_context(config: Mapping, grid: pd.DataFrame, best: Mapping, n_val: in
         if key not in keys:
             fixed.append({"key": key, "name": axis_name(key), "value": get_key(config, key)})
     seconds = [finite(s) for s in grid.get("seconds", pd.Series(dtype=float))]
-    epochs_values = grid["epochs_run"].tolist() if "epochs_run" in grid else []
     return {
         "axes": axes,
+        "seed_axis": any(a["key"] == "train.seed" for a in axes),
         "keys": keys,
         "two_axes": cols_axis is not None,
         "rows_axis": rows_axis,
@@ -146,8 +146,6 @@ def search_context(config: Mapping, grid: pd.DataFrame, best: Mapping, n_val: in
         "eval_batch_size": get_key(config, "train.eval_batch_size"),
         "epochs": get_key(config, "train.epochs"),
         "epochs_searched": "train.epochs" in keys,
-        "stopped_early": any(int(e) < int(get_key(config, "train.epochs", 0)) for e in epochs_values if finite(e) is not None)
-        if "train.epochs" not in keys else False,
         "total_seconds": sum(s for s in seconds if s is not None),
     }
 
