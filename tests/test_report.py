@@ -347,6 +347,48 @@ def test_the_grid_says_cells_share_initial_weights_only_when_the_seed_is_no_axis
     assert "Cells with the same seed start from the same initial weights" in tex
 
 
+def with_best(inputs: ReportInputs, **fields) -> ReportInputs:
+    best = json.loads(inputs.best.read_text())
+    inputs.best.write_text(json.dumps({**best, **fields}))
+    return inputs
+
+
+def test_the_choice_is_judged_by_mcnemar_on_the_same_images_and_says_seed_noise_is_unmeasured(tmp_path):
+    paired = {"n": 20, "both_right": 5, "only_first": 4, "only_second": 1, "neither": 10, "p_value": 0.375,
+              "test": "McNemar, exact two-sided"}
+    tex = render_tex(with_best(write_results(tmp_path / "r", study_config(), on_edge=False), paired=paired))
+    assert "On the same 20 validation images the two cells disagree on\n5: the chosen cell is right" in tex
+    assert "McNemar's exact test" in tex and "$p = 0.38$" in tex
+    assert "do not tell the two cells apart" in tex and "can be trusted" not in tex
+    assert "Each cell was trained from one seed" in tex and "make \\texttt{train.seed} an axis" in tex
+    clear = render_tex(with_best(write_results(tmp_path / "s", study_config(), on_edge=False),
+                                 paired={**paired, "only_first": 12, "only_second": 0, "p_value": 0.00049}))
+    assert "better beyond the sampling noise of the images" in clear
+    # without per-image predictions: the unpaired approximation, said to be one
+    old = render_tex(write_results(tmp_path / "u", study_config(), on_edge=False))
+    assert "Treating the two\naccuracies as independent (they are not" in old and "McNemar" not in old
+
+
+def test_the_spread_over_seeds_is_given_when_the_seed_is_an_axis(tmp_path):
+    seeds = {"seeds": [1, 2, 3], "values": [0.45, 0.41, 0.43], "mean": 0.43, "std": 0.02}
+    tex = render_tex(with_best(write_results(tmp_path / "r", study_config(), on_edge=False), seeds=seeds))
+    assert "validation accuracy over its\n3 seeds is 43.0\\,\\% $\\pm$ 2.0 percentage points (mean and" in tex
+    assert "Each cell was trained from one seed" not in tex
+
+
+@pytest.mark.parametrize("train_acc, says", [
+    (0.95, "It fits the images it was trained on measurably better than new ones"),
+    (0.46, "no overfitting is measurable here"),
+    (0.05, "It does measurably worse on its training part than on validation"),
+])
+def test_the_overfitting_verdict_follows_the_clean_training_accuracy_in_both_directions(tmp_path, train_acc, says):
+    inputs = with_best(write_results(tmp_path / "r", study_config(), on_edge=False),
+                       train_clean={"loss": 1.0, "acc": train_acc})
+    tex = render_tex(inputs)
+    assert says in tex and "Evaluated like the validation part (eval mode, no augmentation" in tex
+    assert "does not overfit noticeably" not in tex
+
+
 def test_landscape_disabled_says_so(tmp_path):
     inputs = write_results(tmp_path / "r", study_config(landscape=False), on_edge=False)
     tex = render_tex(inputs)

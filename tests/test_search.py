@@ -3,6 +3,7 @@
 import math
 
 import pandas as pd
+import numpy as np
 import pytest
 
 from gridscape.search.best import SearchError, aggregate, cell_summary, choose_best, edge_axes
@@ -115,3 +116,26 @@ def test_grid_values_survive_the_csv_exactly(tmp_path):
     best = choose_best(pd.read_csv(tmp_path / "grid.csv"), axes, "val_acc")
     assert best["params"]["optimizer.lr"] == 1 / 30
     assert best["on_edge"] == ["optimizer.lr"]
+
+
+# --- the paired test of two cells on the same validation images (issue 15) ---------------------
+
+
+def test_mcnemar_exact_p_value_of_constructed_pairs():
+    from gridscape.search.paired import mcnemar_exact_p, paired_comparison
+
+    assert mcnemar_exact_p(0, 0) == 1.0
+    assert mcnemar_exact_p(5, 5) == 1.0
+    # b = 0, c = 6: 2 * (1/2)^6
+    assert mcnemar_exact_p(0, 6) == pytest.approx(2 / 64, rel=1e-15)
+    # b = 2, c = 10: 2 * (1 + 12 + 66) / 4096 (scipy.stats.binomtest(2, 12).pvalue = 0.0385742...)
+    assert mcnemar_exact_p(2, 10) == pytest.approx(2 * 79 / 4096, rel=1e-15) == pytest.approx(0.03857421875)
+    labels = np.array([0, 1, 2, 3, 4, 5, 6, 7])
+    first = np.array([0, 1, 2, 3, 4, 0, 0, 7])   # wrong on images 5, 6
+    second = np.array([0, 1, 0, 0, 4, 5, 0, 0])  # wrong on images 2, 3, 6, 7
+    result = paired_comparison(first, second, labels)
+    assert (result["both_right"], result["only_first"], result["only_second"], result["neither"]) == (3, 3, 1, 1)
+    assert result["p_value"] == pytest.approx(2 * (1 + 4) / 16)
+    # two accuracies of 6/8 and 4/8 on the same images: the unpaired approximation is not this test
+    with pytest.raises(ValueError, match="different images"):
+        paired_comparison(first, second[:-1], labels)

@@ -431,3 +431,29 @@ def test_rerun_triggers_follow_what_the_config_says_not_its_layout(study):
     finally:
         path.write_text(original)
     assert "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[-3000:]
+
+
+def test_best_json_pairs_the_chosen_cell_with_the_runner_up_on_the_same_images(study):
+    import numpy as np
+
+    best = json.loads((study / "search" / "best.json").read_text())
+    cells = {}
+    for metrics_path in (study / "search" / "cells").glob("*/metrics.json"):
+        metrics = json.loads(metrics_path.read_text())
+        key = json.dumps({k: metrics[k] for k in best["params"]}, sort_keys=True)
+        cells[key] = (metrics, dict(np.load(metrics_path.parent / "val_predictions.npz")))
+    chosen, chosen_predictions = cells[json.dumps(best["params"], sort_keys=True)]
+    _, runner_predictions = cells[json.dumps(best["runner_up"]["params"], sort_keys=True)]
+    split = pd.read_csv(study / "data" / "split.csv")
+    assert list(chosen_predictions["index"]) == list(split.loc[split["subset"] == "val", "index"])
+    labels = chosen_predictions["label"]
+    right, runner_right = chosen_predictions["predicted"] == labels, runner_predictions["predicted"] == labels
+    assert right.mean() == pytest.approx(best["val_acc"], abs=1e-12)  # the predictions are the validated ones
+    paired = best["paired"]
+    assert (paired["only_first"], paired["only_second"]) == (int(np.sum(right & ~runner_right)), int(np.sum(~right & runner_right)))
+    assert paired["n"] == len(labels) and 0 < paired["p_value"] <= 1
+    assert best["train_clean"] == {"loss": chosen["clean_train_loss"], "acc": chosen["clean_train_acc"]}
+    assert 0 <= best["train_clean"]["acc"] <= 1 and best["seeds"] is None
+    # a diverged cell keeps no predictions
+    diverged = [m for m, p in cells.values() if m["status"] == "diverged"]
+    assert diverged and all(cells[json.dumps({k: m[k] for k in best["params"]}, sort_keys=True)][1]["predicted"].size == 0 for m in diverged)

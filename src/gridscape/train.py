@@ -98,6 +98,17 @@ def evaluate(
     return tuple(metrics[name] for name in objective.metrics)
 
 
+@torch.inference_mode()
+def predict(model: nn.Module, data: Batches, batch_size: int) -> torch.Tensor:
+    """Each image's predicted class (argmax of the outputs), in eval mode, in ``data``'s order."""
+    was_training = model.training
+    model.eval()
+    try:
+        return torch.cat([model(images).argmax(dim=1) for images, _ in data.batches(batch_size)]).cpu()
+    finally:
+        model.train(was_training)
+
+
 @dataclass
 class TrainResult:
     history: list[dict] = field(default_factory=list)

@@ -44,6 +44,7 @@ rule unpack_cell:
     output:
         history="results/{study}/search/cells/{cell}/history.csv",
         metrics="results/{study}/search/cells/{cell}/metrics.json",
+        predictions="results/{study}/search/cells/{cell}/val_predictions.npz",
     log:
         "results/{study}/logs/unpack_cell/{cell}.log",
     localrule: True
@@ -51,7 +52,8 @@ rule unpack_cell:
         CONDA_ENV
     shell:
         "(cp {input.pack:q}/{wildcards.cell:q}/history.csv {output.history:q}"
-        " && cp {input.pack:q}/{wildcards.cell:q}/metrics.json {output.metrics:q}) > {log:q} 2>&1"
+        " && cp {input.pack:q}/{wildcards.cell:q}/metrics.json {output.metrics:q}"
+        " && cp {input.pack:q}/{wildcards.cell:q}/val_predictions.npz {output.predictions:q}) > {log:q} 2>&1"
 
 
 rule aggregate_grid:
@@ -74,6 +76,13 @@ rule aggregate_grid:
 rule choose_best:
     input:
         grid=rules.aggregate_grid.output.grid,
+        metrics=expand(
+            "results/{{study}}/search/cells/{cell}/metrics.json", cell=list(CELLS)
+        ),
+        predictions=expand(
+            "results/{{study}}/search/cells/{cell}/val_predictions.npz",
+            cell=list(CELLS),
+        ),
     output:
         best=declared("search/best.json"),
     log:
@@ -83,6 +92,8 @@ rule choose_best:
     params:
         axes=config["search"]["axes"],
         metric=config["search"]["metric"],
+        cells=list(CELLS),
+        cell_params=[cell.params for cell in CELLS.values()],
     script:
         "../scripts/choose_best.py"
 

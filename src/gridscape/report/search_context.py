@@ -102,6 +102,12 @@ def search_context(config: Mapping, grid: pd.DataFrame, best: Mapping, n_val: in
         }
     elif metric == "val_loss" and margin is not None and best_ctx["value"]:
         noise = {"relative": margin / best_ctx["value"], "significant": margin / best_ctx["value"] > 0.05}
+    paired = best.get("paired")
+    if paired:
+        paired = {**paired, "discordant": paired["only_first"] + paired["only_second"],
+                  "significant": paired["p_value"] < 0.05}
+    seeds = best.get("seeds")
+    best_ctx["fit"] = fit_verdict(best.get("train_clean"), best_ctx["val_acc"], n_val)
 
     edges = []
     for key in best.get("on_edge", []) or []:
@@ -136,6 +142,9 @@ def search_context(config: Mapping, grid: pd.DataFrame, best: Mapping, n_val: in
         "runner_up": runner,
         "margin": margin,
         "noise": noise,
+        "paired": paired,
+        "paired_missing": best.get("paired_missing") or "the cells' per-image predictions are not available",
+        "seeds": seeds,
         "edges": edges,
         "ties": ties,
         "diverged": diverged,
@@ -187,3 +196,17 @@ def final_context(config: Mapping, metrics: Mapping, history: pd.DataFrame, data
         "device": metrics.get("device", "not recorded"),
         "params_tex": params_tex(metrics.get("params", search["best"]["params"]), search["keys"]),
     }
+
+
+def fit_verdict(train_clean: Mapping | None, val_acc: float | None, n_val: int) -> dict | None:
+    """The gap between the chosen cell's accuracy on its own training part (evaluated like
+    validation: eval mode, no augmentation, final weights) and on validation, in either
+    direction, against the validation accuracy's standard error."""
+    if not train_clean or val_acc is None or not n_val:
+        return None
+    train_acc = float(train_clean["acc"])
+    gap = train_acc - val_acc
+    se = math.sqrt(max(val_acc * (1 - val_acc), 1e-12) / n_val)
+    direction = "higher" if gap > 2 * se else "lower" if gap < -2 * se else "same"
+    return {"train_acc": train_acc, "train_loss": float(train_clean["loss"]), "gap": gap, "se": se,
+            "direction": direction}

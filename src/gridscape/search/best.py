@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 
@@ -95,6 +97,58 @@ def choose_best(grid: pd.DataFrame, axes: Sequence[Mapping[str, Any]], metric: s
     else:
         result["runner_up"] = None
         result["margin"] = None
+    result["seeds"] = seed_spread(ok, keys, params, metric)
+    return result
+
+
+def seed_spread(ok: pd.DataFrame, keys: Sequence[str], params: Mapping[str, Any], metric: str) -> dict | None:
+    """With the seed as an axis: the chosen setting's ``metric`` over its seeds (the noise of
+    training itself, which one seed per cell cannot show). None without a seed axis."""
+    if "train.seed" not in keys:
+        return None
+    same = ok
+    for key in keys:
+        if key != "train.seed":
+            same = same[same[key].map(lambda v: v == params[key])]
+    values = [float(v) for v in same[metric]]
+    mean = sum(values) / len(values)
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1)) if len(values) > 1 else None
+    return {"seeds": [_plain(v) for v in same["train.seed"]], "values": values, "mean": mean, "std": std}
+
+
+def with_paired_evidence(
+    best: Mapping[str, Any], metrics: Mapping[str, str], predictions: Mapping[str, str], cell_params: Sequence[Mapping],
+) -> dict:
+    """best.json with the evidence that needs the cells' own files: ``train_clean``, the chosen
+    cell's loss and accuracy on its training part evaluated like validation, and ``paired``,
+    McNemar's test of the chosen cell against the runner-up on the same validation images
+    (None, with ``paired_missing`` saying why, when a cell has no final predictions)."""
+    from gridscape import io
+
+    from .paired import paired_comparison
+
+    names = list(metrics)
+    by_params = {json.dumps(p, sort_keys=True): name for name, p in zip(names, cell_params)}
+    best_name = by_params[json.dumps(best["params"], sort_keys=True)]
+    best_metrics = io.read_json(metrics[best_name])
+    result = dict(best)
+    result["train_clean"] = (
+        {"loss": best_metrics["clean_train_loss"], "acc": best_metrics["clean_train_acc"]}
+        if "clean_train_acc" in best_metrics else None
+    )
+    result["paired"], result["paired_missing"] = None, None
+    runner = best.get("runner_up")
+    if runner is None:
+        result["paired_missing"] = "no runner-up"
+        return result
+    runner_name = by_params[json.dumps(runner["params"], sort_keys=True)]
+    first, second = io.read_npz(predictions[best_name]), io.read_npz(predictions[runner_name])
+    if not (first["predicted"].size and second["predicted"].size):
+        result["paired_missing"] = "a cell of fewer epochs than its training run keeps no final predictions"
+        return result
+    if not np.array_equal(first["index"], second["index"]):
+        raise ValueError(f"cells {best_name} and {runner_name} were validated on different images")
+    result["paired"] = paired_comparison(first["predicted"], second["predicted"], first["label"])
     return result
 
 
