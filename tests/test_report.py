@@ -389,6 +389,29 @@ def test_the_overfitting_verdict_follows_the_clean_training_accuracy_in_both_dir
     assert "does not overfit noticeably" not in tex
 
 
+@pytest.mark.parametrize("losses, barrier", [
+    ([2.3, 2.0, 2.0 * (1 + 1e-8), 1.5], False),  # a rise of float noise is no barrier
+    ([2.3, 2.0, 2.2, 1.5], True),                 # a rise of 10 % is one
+])
+def test_a_barrier_on_the_interpolation_is_a_rise_above_evaluation_noise(tmp_path, losses, barrier):
+    inputs = write_results(tmp_path / "r", study_config(), on_edge=False)
+    pd.DataFrame({"t": [0.0, 1 / 3, 2 / 3, 1.0], "loss": losses, "acc": [0.1, 0.2, 0.3, 0.5]}).to_csv(
+        inputs.landscape["interpolation"], index=False)
+    tex = render_tex(inputs)
+    assert ("crosses at least one barrier" in tex) == barrier
+    assert ("no barrier between the initialisation and the solution" in tex) != barrier
+    if not barrier:
+        assert "the 1 smaller rise it has, at most \\ensuremath{10.0 \\times 10^{-9}}, is below that" in " ".join(tex.split())
+
+
+def test_the_rise_tolerance_is_ten_times_the_measured_noise_with_a_floor():
+    from gridscape.report.landscape_context import FLOAT_NOISE_FLOOR, rise_tolerance
+
+    assert rise_tolerance(1.5, 1.5) == FLOAT_NOISE_FLOOR
+    assert rise_tolerance(1.5 * (1 + 1e-5), 1.5) == pytest.approx(1e-4)
+    assert rise_tolerance(None, 1.5) == FLOAT_NOISE_FLOOR
+
+
 def test_landscape_disabled_says_so(tmp_path):
     inputs = write_results(tmp_path / "r", study_config(landscape=False), on_edge=False)
     tex = render_tex(inputs)

@@ -33,6 +33,23 @@ def _read_optional_csv(path: Path | None) -> pd.DataFrame | None:
         return None
 
 
+# float32's relative precision is 1.2e-7; a loss summed over thousands of images and computed
+# through many layers carries a few times that: rises below this never count as barriers.
+FLOAT_NOISE_FLOOR = 1e-6
+
+
+def rise_tolerance(loss_at_one: float | None, theta_star_loss: float | None) -> float:
+    """How much the interpolation's loss may rise between two neighbouring points and still be
+    evaluation noise: ten times the measured noise, the relative difference between its f(1)
+    and the separately computed L(θ*) (the same weights, evaluated twice), and never below
+    ``FLOAT_NOISE_FLOOR``. The images are the same at every t, so their sampling noise is common
+    to all points and is no reason to discount a rise."""
+    measured = 0.0
+    if loss_at_one is not None and theta_star_loss:
+        measured = abs(loss_at_one - theta_star_loss) / abs(theta_star_loss)
+    return max(FLOAT_NOISE_FLOOR, 10 * measured)
+
+
 def landscape_context(config: Mapping, paths: Mapping[str, Path | None], figures: Mapping[str, str],
                       n_classes: int) -> dict:
     settings = config.get("landscape", {}) or {}
@@ -101,11 +118,15 @@ def landscape_context(config: Mapping, paths: Mapping[str, Path | None], figures
         at0 = frame.iloc[(frame["t"] - 0).abs().argmin()]
         at1 = frame.iloc[(frame["t"] - 1).abs().argmin()]
         inside = frame[(frame["t"] >= 0) & (frame["t"] <= 1)]["loss"].to_numpy()
-        bumps = sum(1 for a, b in zip(inside, inside[1:]) if b > a * (1 + 1e-9))
+        tolerance = rise_tolerance(finite(at1["loss"]), finite(dig(diagnostics, "centre_check.theta_star_loss")))
+        rises = [(b - a) / a for a, b in zip(inside, inside[1:]) if a > 0 and b > a]
+        bumps = sum(1 for rise in rises if rise > tolerance)
         interp_facts = {"t_min": finite(frame["t"].min()), "t_max": finite(frame["t"].max()),
                         "loss_init": finite(at0["loss"]), "loss_final": finite(at1["loss"]),
                         "acc_init": finite(at0.get("acc")), "acc_final": finite(at1.get("acc")),
-                        "monotone": bumps == 0, "rises": bumps, "points": len(frame)}
+                        "monotone": bumps == 0, "rises": bumps, "points": len(frame),
+                        "tolerance": tolerance, "largest_rise": max(rises, default=0.0),
+                        "small_rises": len(rises) - bumps}
     chunks = dig(diagnostics, "timing.chunks", []) or []
     out.update({
         "delta_seed": directions.get("delta_seed", settings.get("delta_seed")),
