@@ -150,7 +150,7 @@ def study_config(landscape=True, dataset="cifar10", **sections) -> dict:
         "train": {"seed": 3, "batch_size": 16, "epochs": 2},
         "search": {
             "axes": [{"key": "optimizer.lr", "values": LR}, {"key": "optimizer.momentum", "values": MOMENTUM}],
-            "reason": "Because {braces} & 50% of $budget$ say so.",
+            "reason": "The learning rate and momentum, because {braces} & 50% of $budget$ say so.",
         },
         "landscape": {"enabled": landscape, "alpha": {"min": -1.0, "max": 1.0, "num": 3},
                       "beta": {"min": -1.0, "max": 1.0, "num": 3}},
@@ -410,6 +410,54 @@ def test_the_rise_tolerance_is_ten_times_the_measured_noise_with_a_floor():
     assert rise_tolerance(1.5, 1.5) == FLOAT_NOISE_FLOOR
     assert rise_tolerance(1.5 * (1 + 1e-5), 1.5) == pytest.approx(1e-4)
     assert rise_tolerance(None, 1.5) == FLOAT_NOISE_FLOOR
+
+
+def test_a_reason_that_names_none_of_the_axes_is_flagged(tmp_path):
+    config = study_config(search={"axes": [{"key": "optimizer.lr", "values": LR}, {"key": "optimizer.momentum", "values": MOMENTUM}],
+                                  "reason": "The batch size trades time for accuracy."})
+    tex = render_tex(write_results(tmp_path / "r", config, on_edge=False))
+    assert "The reason never mentions the learning rate and momentum, which\nare axes of this grid" in tex
+    from gridscape.report.search_context import reason_misses
+
+    assert reason_misses("Tuning the LR and the seed.", ["optimizer.lr", "train.seed", "train.epochs"]) == ["number of epochs"]
+    assert reason_misses("", ["optimizer.lr"]) == []
+
+
+@pytest.mark.parametrize("normalization", ["dataset", "none"])
+def test_the_data_section_says_how_the_images_were_normalised_and_what_release_was_read(tmp_path, normalization):
+    config = study_config(train={"seed": 3, "batch_size": 16, "epochs": 2, "normalization": normalization})
+    tex = " ".join(render_tex(write_results(tmp_path / "r", config, on_edge=False)).split())
+    standardised = "each channel is standardised with the mean and standard deviation of the training images"
+    assert (standardised in tex) == (normalization == "dataset")
+    assert ("their pixel values are only scaled to $[0, 1]$" in tex) == (normalization == "none")
+    assert "the same images with the same labels as the Python release that \\texttt{torchvision.datasets.CIFAR10} reads" in tex
+
+
+@pytest.mark.parametrize("rise_alpha, rise_beta, says", [
+    (2.0, 2.2, "The basin is about as steep in both directions"),
+    (6.0, 1.5, "steeper along $\\delta$"),
+])
+def test_the_basin_shape_is_computed_from_the_surface(tmp_path, rise_alpha, rise_beta, says):
+    inputs = write_results(tmp_path / "r", study_config(), on_edge=False)
+    rows = []
+    for a in (-1.0, 0.0, 1.0):
+        for b in (-1.0, 0.0, 1.0):
+            rows.append({"alpha": a, "beta": b, "loss": 1.5 + rise_alpha * a * a + rise_beta * b * b, "acc": 0.3})
+    surface = inputs.landscape["diagnostics"].parent / "surface.csv"
+    pd.DataFrame(rows).to_csv(surface, index=False)
+    inputs = dataclasses.replace(inputs, landscape={**inputs.landscape, "surface": surface})
+    tex = " ".join(render_tex(inputs).split())
+    assert f"the loss rises by {rise_alpha:.2f} at $|\\alpha| = 1$ along $\\delta$ and by {rise_beta:.2f} at $|\\beta| = 1$" in tex
+    assert says in tex
+    assert f"a ratio of {rise_alpha / rise_beta:.2g}" in tex
+
+
+def test_the_handouts_25_values_per_axis_are_read_as_625_points(tmp_path):
+    config = study_config(landscape=True)
+    config["landscape"]["alpha"]["num"] = config["landscape"]["beta"]["num"] = 25
+    tex = " ".join(render_tex(write_results(tmp_path / "r", config, on_edge=False)).split())
+    assert "25 per axis make $25 \\times 25 = 625$ points" in tex
+    assert "100 points" not in " ".join(render_tex(write_results(tmp_path / "s", study_config(), on_edge=False)).split())
 
 
 def test_landscape_disabled_says_so(tmp_path):

@@ -38,6 +38,9 @@ def data_context(config: Mapping, counts: pd.DataFrame, forward: Mapping) -> dic
         "description": spec.description if spec else name,
         "display": DATASET_TITLES.get(name, name),
         "origin": DATASET_ORIGINS.get(name, "the dataset's official files"),
+        # the binary release and torchvision's (the Python release) hold the same images and labels
+        "torchvision_class": {"cifar10": "CIFAR10", "cifar100": "CIFAR100"}.get(name),
+        "normalization": (config.get("train") or {}).get("normalization", "dataset"),
         "kind": augmentations.traits_for(name).kind if name in augmentations.DATASET_TRAITS else "images",
         "classes": list(counts["class"]),
         "n_classes": len(counts),

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
 
 from gridscape import io
@@ -62,6 +63,9 @@ def landscape_context(config: Mapping, paths: Mapping[str, Path | None], figures
     line = _read_optional_csv(paths.get("line"))
     interpolation = _read_optional_csv(paths.get("interpolation"))
     out["available"] = bool(directions or diagnostics)
+    out["shape"] = basin_shape(_read_optional_csv(paths.get("surface")))
+    alpha_num, beta_num = (settings.get("alpha", {}) or {}).get("num"), (settings.get("beta", {}) or {}).get("num")
+    out["handout_grid"] = alpha_num == 25 and beta_num == 25  # ACSE-8 question 10's "25 values per axis"
 
     filters = []
     for name, facts in (dig(directions, "filters", {}) or {}).items():
@@ -186,3 +190,32 @@ def landscape_context(config: Mapping, paths: Mapping[str, Path | None], figures
         "figures": [name for name in LANDSCAPE_FIGURES if figures.get(name)],
     })
     return out
+
+
+ISOTROPIC = 1.5  # curvatures within this factor of each other: no direction stands out
+
+
+def basin_shape(surface) -> dict | None:
+    """How the loss rises from θ* along the two axes of the plane (β = 0 and α = 0), per unit of
+    squared distance (the curvature of a quadratic bowl through the endpoints), and their ratio:
+    the basin's anisotropy in these two directions."""
+    if surface is None or not {"alpha", "beta", "loss"} <= set(surface.columns):
+        return None
+    centre = surface[(surface["alpha"] == 0) & (surface["beta"] == 0)]["loss"]
+    if centre.empty:
+        return None
+    centre_loss = float(centre.iloc[0])
+    curvatures = {}
+    for axis, other in (("alpha", "beta"), ("beta", "alpha")):
+        line = surface[(surface[other] == 0) & (surface[axis] != 0)]
+        ends = line[line[axis].abs() == line[axis].abs().max()]
+        if ends.empty or not np.isfinite(ends["loss"]).all():
+            return None
+        reach = float(ends[axis].abs().iloc[0])
+        rise = float(ends["loss"].mean()) - centre_loss
+        curvatures[axis] = {"reach": reach, "rise": rise, "curvature": rise / reach**2}
+    a, b = curvatures["alpha"]["curvature"], curvatures["beta"]["curvature"]
+    ratio = a / b if b > 0 and a > 0 else None
+    steeper = None if ratio is None or 1 / ISOTROPIC <= ratio <= ISOTROPIC else ("delta" if ratio > 1 else "eta")
+    return {"alpha": curvatures["alpha"], "beta": curvatures["beta"], "ratio": ratio, "steeper": steeper,
+            "isotropic": ratio is not None and steeper is None}

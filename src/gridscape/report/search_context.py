@@ -5,7 +5,8 @@ final model's test, computed from ``grid.csv``, ``best.json`` and ``final/``."""
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+import re
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
@@ -138,6 +139,7 @@ def search_context(config: Mapping, grid: pd.DataFrame, best: Mapping, n_val: in
         "metric_name": METRIC_NAMES.get(metric, metric),
         "higher_is_better": higher,
         "reason": str(config["search"].get("reason") or "").strip(),
+        "reason_misses": reason_misses(str(config["search"].get("reason") or ""), keys),
         "best": best_ctx,
         "runner_up": runner,
         "margin": margin,
@@ -210,3 +212,22 @@ def fit_verdict(train_clean: Mapping | None, val_acc: float | None, n_val: int) 
     direction = "higher" if gap > 2 * se else "lower" if gap < -2 * se else "same"
     return {"train_acc": train_acc, "train_loss": float(train_clean["loss"]), "gap": gap, "se": se,
             "direction": direction}
+
+
+def reason_misses(reason: str, keys: Sequence[str]) -> list[str]:
+    """The axes the stated reason never names (by key, by its last part, or by its name in
+    words, e.g. optimizer.lr, lr or "learning rate"): a reason written for other axes and
+    left in the config when they changed would otherwise be quoted as this grid's."""
+    if not reason.strip():
+        return []
+    text = " ".join(reason.lower().split())
+    missing = []
+    for key in keys:
+        words = {key.lower(), key.split(".")[-1].lower(), axis_name(key).lower()}
+        if key == "train.seed":
+            words.add("seed")
+        if key == "train.epochs":
+            words.add("epoch")
+        if not any(re.search(rf"(?<![a-z_]){re.escape(word)}", text) for word in words):
+            missing.append(axis_name(key))
+    return missing
