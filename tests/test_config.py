@@ -98,6 +98,10 @@ def test_validate_does_not_modify_its_input():
         (study(checkpoint={"every_minutes": float("inf")}), "checkpoint.every_minutes", "not a finite number"),
         (study(search={"axes": [{"key": "optimizer.lr", "values": [0.1, float("nan")]}]}), "search.axes[0].values[1]", "not a finite number"),
         (study(checkpoint={"every_minutes": -1}), "checkpoint.every_minutes", "minimum of 0"),
+        # the course's residual block: only a residual VGG has it
+        (study(model={"name": "vgg", "block": "plain", "residual": "after_sum"}), "model.residual", "expected model.block rc or bn_rc"),
+        (study(model={"name": "lenet5", "residual": "after_sum"}), "model.residual", "vgg"),
+        (study(model={"name": "vgg", "block": "rc", "residual": "sum"}), "model.residual", "identity"),
     ],
 )
 def test_bad_config_names_the_key(config, key, expected):

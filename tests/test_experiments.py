@@ -259,3 +259,49 @@ def test_the_gradient_flow_text_follows_the_orders_of_magnitude_in_both_directio
     assert says in tex
     others = {"smaller than that of the output layer", "(exploding gradients)", "within two orders of magnitude"}
     assert sum(phrase in tex for phrase in others) == 1
+
+
+def test_the_discussion_compares_only_what_differs_and_proposes_from_the_numbers():
+    from gridscape.report.experiments_discussion import discussion
+
+    def row(label, lr, val, last_train, last_val, params, stuck=False, depth=38, variant="plain", epoch=10):
+        return {"label": label, "lr": lr, "val_acc": val, "test_acc": val - 0.01, "last_train_acc": last_train,
+                "last_val_acc": last_val, "params": params, "stuck": stuck, "learning": not stuck,
+                "model": {"depth": depth, "variant": variant}, "test_epoch": epoch, "epochs_run": 10}
+
+    rows = [
+        row("VGG38", 1e-3, 0.01, 0.01, 0.01, {}, stuck=True),
+        row("VGG38 BN", 1e-3, 0.45, 0.70, 0.45, {"model.block": "bn"}, variant="BatchNorm", epoch=7),
+        row("VGG38 BN lr", 1e-2, 0.50, 0.55, 0.50, {"model.block": "bn", "optimizer.lr": 1e-2}, variant="BatchNorm"),
+        row("VGG08", 1e-3, 0.48, 0.52, 0.48, {"model.blocks_per_stage": 0}, depth=8),
+    ]
+    result = discussion(rows, rows[2], epochs=10)
+    assert result["rate_pairs"] == [{"better": "VGG38 BN lr", "worse": "VGG38 BN", "better_lr": 0.01, "worse_lr": 0.001,
+                                     "difference": pytest.approx(0.05)}]
+    assert [f["fixed"] for f in result["fixes"]] == ["VGG38 BN", "VGG38 BN lr"]  # VGG08 is not of that depth
+    assert [g["label"] for g in result["large_gaps"]] == ["VGG38 BN"]
+    further = " ".join(result["further"])
+    assert "VGG38 BN lr was best at its last epoch (10)" in further
+    assert "25.0 percentage points (VGG38 BN)" in further
+    assert "Learning rate 0.01 validated better than 0.001 for VGG38 BN lr" in further
+    assert "Each experiment ran once" in further
+    # a best model that peaked before the end gets no "train longer"
+    assert "last epoch" not in " ".join(discussion(rows, rows[1], epochs=10)["further"])
+
+
+@pytest.mark.parametrize("forms, says", [
+    (["after_sum"], "applies its last LeakyReLU\nto the sum"),
+    (["identity"], "so that the skip path is an exact identity"),
+    (["identity", "after_sum"], "The experiments use both forms of the residual block"),
+])
+def test_the_report_says_which_residual_block_the_study_used(forms, says):
+    from gridscape.report.latex import render
+
+    experiments = [{"label": f"rc {form}", "model": {"residual": True, "residual_form": form, "batch_norm": False}}
+                   for form in forms] + [{"label": "plain", "model": {"residual": False, "residual_form": None, "batch_norm": False}}]
+    tex = render(Path(__file__).resolve().parents[1] / "workflow" / "report", "sections/experiments/fixes.tex.j2",
+                 {"experiments": experiments, "learning": [], "stuck": [], "figures": {}})
+    assert says in tex
+    config = validate(study(model={"name": "vgg", "residual": "after_sum"},
+                            experiments={"runs": [{"name": "plain"}, {"name": "rc", "set": {"model.block": "rc"}}]}))
+    assert config["model"]["residual"] == "after_sum"  # a residual run gives the key a meaning

@@ -58,6 +58,28 @@ def test_residual_block_with_zero_residual_weights_is_the_identity(batch_norm, t
     assert not torch.equal(plain(x), x)
 
 
+def test_the_courses_residual_block_applies_the_activation_to_the_sum():
+    torch.manual_seed(0)
+    identity = ProcessingBlock(8, batch_norm=True, residual=True).eval()
+    course = ProcessingBlock(8, batch_norm=True, residual=True, activation_after_sum=True).eval()
+    course.load_state_dict(identity.state_dict())  # the same parameters, only the forward differs
+    x = torch.randn(3, 8, 6, 6)
+    assert torch.equal(course(x), torch.nn.functional.leaky_relu(identity(x), 0.01))
+    with torch.no_grad():
+        course.last_conv.weight.zero_()
+    assert torch.equal(course(x), torch.nn.functional.leaky_relu(x, 0.01)) and not torch.equal(course(x), x)
+    # the whole network: same parameters, other outputs; plain blocks ignore the form
+    torch.manual_seed(1)
+    a = vgg(2, "bn_rc", num_filters=8)
+    torch.manual_seed(1)
+    b = vgg(2, "bn_rc", num_filters=8, residual="after_sum")
+    assert count_parameters(a) == count_parameters(b)
+    images = torch.randn(2, *CIFAR100)
+    assert not torch.equal(a.eval()(images), b.eval()(images))
+    with pytest.raises(ValueError, match="model.residual: unknown form 'before'"):
+        vgg(1, "rc", residual="before")
+
+
 def test_vgg_rejects_what_it_cannot_build():
     with pytest.raises(ValueError, match="model.block: unknown variant 'resnet'"):
         vgg(1, "resnet")

@@ -17,7 +17,7 @@ from .keys import get_key, section
 # registry reads this table too).
 MODEL_OPTIONS = {
     "lenet5": ("activation",),
-    "vgg": ("num_filters", "num_stages", "blocks_per_stage", "block"),
+    "vgg": ("num_filters", "num_stages", "blocks_per_stage", "block", "residual"),
 }
 OPTIMIZER_OPTIONS = {"sgd": ("momentum",), "adam": ()}
 SCHEDULE_OPTIONS = {"constant": (), "cosine": ("min_lr",)}

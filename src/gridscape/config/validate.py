@@ -34,8 +34,11 @@ def validate(config: Mapping, schema: Mapping | None = None) -> dict:
     fill_defaults(checked, schema, only=kind.reads)
     check_schema(checked, schema)
     kind.check(checked, schema)
-    for run in kind.runs(checked):
+    runs = kind.runs(checked)
+    for run in runs:
         check_run(run.apply(checked), run.where)
+    if kind.uses_dataset:
+        check_residual_form([run.apply(checked) for run in runs] or [checked])
     return in_schema_order(checked, schema)
 
 
@@ -74,6 +77,17 @@ def check_finite(config: Mapping) -> None:
     for where, value in numbers(config):
         if not math.isfinite(value):
             raise ConfigError(f"config key {where}: {value} is not a finite number; expected a finite number")
+
+
+def check_residual_form(configs: list[Mapping]) -> None:
+    """``model.residual: after_sum`` shapes residual blocks: some run must have them."""
+    shaped = [c for c in configs if c["model"]["name"] == "vgg" and c["model"].get("residual", "identity") != "identity"]
+    if shaped and not any(c["model"]["block"] in ("rc", "bn_rc") for c in shaped):
+        raise ConfigError(
+            f"config key model.residual: {shaped[0]['model']['residual']!r} shapes residual blocks, but no run of "
+            f"this study with it has any (model.block is {shaped[0]['model']['block']!r}); expected model.block "
+            "rc or bn_rc in some run, or model.residual left out"
+        )
 
 
 def check_run(config: Mapping, where: str) -> None:

@@ -20,7 +20,8 @@ Reduction blocks change the feature map's size, so they never have a residual co
 so the skip path is an exact identity (He et al. 2016, "Identity mappings in deep residual
 networks") and with the block's last convolution zeroed the block returns its input
 unchanged. The course's template applies the block's last LeakyReLU to the sum instead; that
-block is the identity only on non-negative inputs.
+block is the identity only on non-negative inputs. ``residual: after_sum`` builds the course's
+block, ``identity`` (the default) the one above; both have the same parameters.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from torch import Tensor, nn
 
 BLOCK_VARIANTS = ("plain", "bn", "rc", "bn_rc")
 LEAKY_SLOPE = 0.01  # F.leaky_relu's default, which the course uses
+RESIDUAL_FORMS = ("identity", "after_sum")
 
 
 def _conv_unit(channels: int, batch_norm: bool, bias: bool) -> list[nn.Module]:
@@ -44,9 +46,10 @@ class ProcessingBlock(nn.Module):
     """Two 3x3 convolutions that keep the shape, each followed by [BatchNorm and] LeakyReLU;
     with ``residual``, x + F(x) where F leaves out the last LeakyReLU (see the module's notes)."""
 
-    def __init__(self, channels: int, batch_norm: bool, residual: bool):
+    def __init__(self, channels: int, batch_norm: bool, residual: bool, activation_after_sum: bool = False):
         super().__init__()
         self.residual = residual
+        self.activation_after_sum = residual and activation_after_sum
         layers = [*_conv_unit(channels, batch_norm, bias=False), *_conv_unit(channels, batch_norm, bias=False)]
         self.layers = nn.Sequential(*(layers[:-1] if residual else layers))
 
@@ -56,7 +59,10 @@ class ProcessingBlock(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.layers(x)
-        return x + out if self.residual else out
+        if not self.residual:
+            return out
+        total = x + out
+        return nn.functional.leaky_relu(total, LEAKY_SLOPE) if self.activation_after_sum else total
 
 
 class ReductionBlock(nn.Module):
@@ -83,8 +89,11 @@ class VGG(nn.Module):
         num_stages: int = 3,
         blocks_per_stage: int = 0,
         block: str = "plain",
+        residual: str = "identity",
     ):
         super().__init__()
+        if residual not in RESIDUAL_FORMS:
+            raise ValueError(f"config key model.residual: unknown form {residual!r}; expected one of {', '.join(RESIDUAL_FORMS)}")
         if block not in BLOCK_VARIANTS:
             raise ValueError(f"config key model.block: unknown variant {block!r}; expected one of {', '.join(BLOCK_VARIANTS)}")
         channels, height, width = in_shape
@@ -94,7 +103,7 @@ class VGG(nn.Module):
                 f"expected at most {min(height, width).bit_length() - 1}"
             )
         batch_norm = block in ("bn", "bn_rc")
-        residual = block in ("rc", "bn_rc")
+        has_residual = block in ("rc", "bn_rc")
         self.entry = nn.Sequential(
             nn.Conv2d(channels, num_filters, kernel_size=3, padding=1, bias=False),
             nn.BatchNorm2d(num_filters),
@@ -102,7 +111,8 @@ class VGG(nn.Module):
         )
         stages = []
         for _ in range(num_stages):
-            blocks = [ProcessingBlock(num_filters, batch_norm, residual) for _ in range(blocks_per_stage)]
+            blocks = [ProcessingBlock(num_filters, batch_norm, has_residual, residual == "after_sum")
+                      for _ in range(blocks_per_stage)]
             stages.append(nn.Sequential(*blocks, ReductionBlock(num_filters, batch_norm)))
         self.stages = nn.Sequential(*stages)
         self.pool = nn.AdaptiveAvgPool2d(1)

@@ -21,6 +21,7 @@ from gridscape.kinds.experiments import EXPERIMENTS, experiment_runs
 
 from . import provenance
 from .config_text import config_yaml
+from .experiments_discussion import LARGE_GAP, discussion
 from .data_context import data_context
 from .helpers import figure_pdfs
 
@@ -49,7 +50,8 @@ class ExperimentReportInputs:
 def describe_model(model: Mapping) -> dict:
     """Depth and variant of the experiment's network, for the table and the text."""
     if model["name"] != "vgg":
-        return {"name": model["name"], "depth": None, "convs": None, "variant": "", "batch_norm": False, "residual": False}
+        return {"name": model["name"], "depth": None, "convs": None, "variant": "", "batch_norm": False, "residual": False,
+                "residual_form": None}
     convs = 1 + model["num_stages"] * (2 * model["blocks_per_stage"] + 2)
     return {
         "name": "VGG",
@@ -58,6 +60,7 @@ def describe_model(model: Mapping) -> dict:
         "variant": BLOCK_NAMES[model["block"]],
         "batch_norm": model["block"] in ("bn", "bn_rc"),
         "residual": model["block"] in ("rc", "bn_rc"),
+        "residual_form": model.get("residual", "identity") if model["block"] in ("rc", "bn_rc") else None,
     }
 
 
@@ -101,6 +104,7 @@ def experiment_rows(config: Mapping, results: pd.DataFrame, flows: Mapping[str, 
             "name": name,
             "label": experiment.label,  # from the config: a new label needs no retraining
             "settings": settings_text(experiment.params),
+            "params": dict(experiment.params),
             "model": describe_model(run_config["model"]),
             "optimizer": run_config["optimizer"]["name"],
             "diverged": diverged,
@@ -158,6 +162,8 @@ def build_experiments_context(inputs: ExperimentReportInputs) -> dict:
         "learning": learning,
         "diverged": diverged,
         "best": best,
+        "discussion": discussion(rows, best if learning else None, int(config["train"]["epochs"])),
+        "large_gap": LARGE_GAP,
         "chance_loss": math.log(data["n_classes"]),
         "chance_acc": 1.0 / data["n_classes"],
         "test_epoch_rule": config["experiments"]["test_epoch"],

@@ -1,0 +1,89 @@
+"""The named-experiments report's discussion (the coursework's question 4: what the results
+show and which experiments would come next) and conclusions (question 5), from the rows of
+``experiments_context.experiment_rows``. Each sentence comes from a comparison of numbers in
+``results.csv``; none assumes which experiments a study ran."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+from gridscape.config.keys import format_value
+
+# A generalisation gap (last training accuracy minus last validation accuracy) above this is
+# called large: the training curve's accuracy is a running mean under augmentation, so small
+# gaps say little.
+LARGE_GAP = 0.10
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def rate_pairs(rows: Sequence[Mapping]) -> list[dict]:
+    """Experiments that differ only in the learning rate: which rate validated better, by how much."""
+    pairs = []
+    for i, first in enumerate(rows):
+        for second in rows[i + 1:]:
+            a, b = dict(first["params"]), dict(second["params"])
+            a_lr, b_lr = a.pop("optimizer.lr", None), b.pop("optimizer.lr", None)
+            if a != b or float(first["lr"]) == float(second["lr"]) or (a_lr is None and b_lr is None):
+                continue
+            va, vb = _finite(first["val_acc"]), _finite(second["val_acc"])
+            if va is None or vb is None:
+                continue
+            better, worse = (first, second) if va >= vb else (second, first)
+            pairs.append({"better": better["label"], "worse": worse["label"],
+                          "better_lr": float(better["lr"]), "worse_lr": float(worse["lr"]),
+                          "difference": abs(va - vb)})
+    return pairs
+
+
+def fix_effects(rows: Sequence[Mapping]) -> list[dict]:
+    """Each learning network set against the stuck ones of the same depth: what it changed."""
+    effects = []
+    stuck = [r for r in rows if r["stuck"]]
+    for row in rows:
+        if not row["learning"]:
+            continue
+        for base in stuck:
+            if row["model"].get("depth") == base["model"].get("depth"):
+                effects.append({"fixed": row["label"], "stuck": base["label"],
+                                "variant": row["model"].get("variant"), "val_acc": float(row["val_acc"])})
+                break
+    return effects
+
+
+def discussion(rows: Sequence[Mapping], best: Mapping, epochs: int) -> dict:
+    """What the results support, and the next experiments they suggest."""
+    learning = [r for r in rows if r["learning"]]
+    gaps = [{"label": r["label"], "gap": float(r["last_train_acc"]) - float(r["last_val_acc"])}
+            for r in learning if _finite(r["last_train_acc"]) is not None and _finite(r["last_val_acc"]) is not None]
+    large = [g for g in gaps if g["gap"] > LARGE_GAP]
+    pairs = rate_pairs(rows)
+    further = []
+    if best and int(best["test_epoch"]) == int(best["epochs_run"]) == epochs:
+        further.append(
+            f"{best['label']} was best at its last epoch ({epochs}): its validation accuracy may still be rising, "
+            "so a longer run would show whether it has converged."
+        )
+    if large:
+        further.append(
+            "The largest gap between training and validation accuracy is "
+            f"{100 * max(g['gap'] for g in large):.1f} percentage points ({max(large, key=lambda g: g['gap'])['label']}): "
+            "weight decay, stronger augmentation or dropout would test whether that gap can be closed."
+        )
+    for pair in pairs:
+        further.append(
+            f"Learning rate {format_value(pair['better_lr'])} validated better than {format_value(pair['worse_lr'])} "
+            f"for {pair['better']}; rates between and beyond the two would locate the best one."
+        )
+    further.append(
+        "Each experiment ran once, from one seed: repeating them with other seeds (train.seed) would measure "
+        "how much of every difference in the table is the noise of training itself."
+    )
+    return {"gaps": gaps, "large_gaps": large, "rate_pairs": pairs, "fixes": fix_effects(rows), "further": further}
