@@ -5,23 +5,16 @@ show and which experiments would come next) and conclusions (question 5), from t
 
 from __future__ import annotations
 
-import math
 from typing import Any, Mapping, Sequence
 
 from gridscape.config.keys import format_value
+
+from .helpers import finite
 
 # A generalisation gap (last training accuracy minus last validation accuracy) above this is
 # called large: the training curve's accuracy is a running mean under augmentation, so small
 # gaps say little.
 LARGE_GAP = 0.10
-
-
-def _finite(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def rate_pairs(rows: Sequence[Mapping]) -> list[dict]:
@@ -33,7 +26,7 @@ def rate_pairs(rows: Sequence[Mapping]) -> list[dict]:
             a_lr, b_lr = a.pop("optimizer.lr", None), b.pop("optimizer.lr", None)
             if a != b or float(first["lr"]) == float(second["lr"]) or (a_lr is None and b_lr is None):
                 continue
-            va, vb = _finite(first["val_acc"]), _finite(second["val_acc"])
+            va, vb = finite(first["val_acc"]), finite(second["val_acc"])
             if va is None or vb is None:
                 continue
             better, worse = (first, second) if va >= vb else (second, first)
@@ -62,7 +55,7 @@ def discussion(rows: Sequence[Mapping], best: Mapping, epochs: int) -> dict:
     """What the results support, and the next experiments they suggest."""
     learning = [r for r in rows if r["learning"]]
     gaps = [{"label": r["label"], "gap": float(r["last_train_acc"]) - float(r["last_val_acc"])}
-            for r in learning if _finite(r["last_train_acc"]) is not None and _finite(r["last_val_acc"]) is not None]
+            for r in learning if finite(r["last_train_acc"]) is not None and finite(r["last_val_acc"]) is not None]
     large = [g for g in gaps if g["gap"] > LARGE_GAP]
     pairs = rate_pairs(rows)
     further = []
