@@ -460,6 +460,33 @@ def test_the_handouts_25_values_per_axis_are_read_as_625_points(tmp_path):
     assert "100 points" not in " ".join(render_tex(write_results(tmp_path / "s", study_config(), on_edge=False)).split())
 
 
+@pytest.mark.parametrize("test_acc, says", [
+    (0.4321, "sampling noise of the images explains it"),  # 1.8 points below, the standard error 15.6
+    (0.05, "a score used to choose among cells is optimistic"),
+    (0.95, "which the larger training set of the retraining can explain"),
+])
+def test_the_final_test_accuracy_is_set_against_the_noise_of_both_sets(tmp_path, test_acc, says):
+    inputs = write_results(tmp_path / "r", study_config(), on_edge=False)
+    metrics = json.loads(inputs.metrics.read_text())
+    inputs.metrics.write_text(json.dumps({**metrics, "test_acc": test_acc}))
+    tex = " ".join(render_tex(inputs).split())
+    assert says in tex
+    assert "the usual optimism" not in tex and "more data gives a better model" not in tex
+
+
+def test_a_grid_chosen_by_validation_loss_says_loss_not_accuracy(tmp_path):
+    config = study_config(search={"axes": [{"key": "optimizer.lr", "values": LR}, {"key": "optimizer.momentum", "values": MOMENTUM}],
+                                  "metric": "val_loss", "reason": "The learning rate and momentum."})
+    inputs = write_results(tmp_path / "r", config, on_edge=False)
+    best = json.loads(inputs.best.read_text())
+    inputs.best.write_text(json.dumps({**best, "metric": "val_loss", "value": 1.95, "higher_is_better": False,
+                                       "runner_up": {**best["runner_up"], "value": 2.05}, "margin": 0.1}))
+    tex = " ".join(render_tex(inputs).split())
+    assert "The best cell by validation loss is" in tex
+    assert "of the best loss" in tex and "Treating the two accuracies as independent" not in tex
+    assert "the margin is 0.100 in loss" in tex or "in loss" in tex.split("The runner-up")[1][:300]
+
+
 def test_landscape_disabled_says_so(tmp_path):
     inputs = write_results(tmp_path / "r", study_config(landscape=False), on_edge=False)
     tex = render_tex(inputs)

@@ -194,6 +194,7 @@ def final_context(config: Mapping, metrics: Mapping, history: pd.DataFrame, data
                           and int(history.loc[min_loss_idx, "epoch"]) < int(last["epoch"])),
         "val_acc": val_acc,
         "test_minus_val": (test_acc - val_acc) if test_acc is not None and val_acc is not None else None,
+        "difference_se": difference_se(test_acc, int(metrics.get("n_test", data["n_test"])), val_acc, data["n_val"]),
         "seconds": float(history["seconds"].sum()) if "seconds" in history else None,
         "device": metrics.get("device", "not recorded"),
         "params_tex": params_tex(metrics.get("params", search["best"]["params"]), search["keys"]),
@@ -231,3 +232,10 @@ def reason_misses(reason: str, keys: Sequence[str]) -> list[str]:
         if not any(re.search(rf"(?<![a-z_]){re.escape(word)}", text) for word in words):
             missing.append(axis_name(key))
     return missing
+
+
+def difference_se(p: float | None, n: int, q: float | None, m: int) -> float | None:
+    """Standard error of the difference of two accuracies on independent sets of n and m images."""
+    if p is None or q is None or not n or not m:
+        return None
+    return math.sqrt(p * (1 - p) / n + q * (1 - q) / m)
