@@ -547,3 +547,29 @@ def test_network_section_explains_pooling_before_relu_only_when_the_table_shows_
     assert kinds == (["Conv2d", "MaxPool2d", "ReLU"] if pools_first else ["Conv2d", "Tanh", "MaxPool2d"])
     assert ctx["network"]["pool_first"] is pools_first
     assert ("so gridscape pools first" in render_tex(inputs)) is pools_first
+
+
+def test_a_one_axis_grid_renders_and_names_only_its_axis(tmp_path):
+    config = study_config(search={"axes": [{"key": "optimizer.lr", "values": LR}], "reason": "The learning rate."})
+    inputs = write_results(tmp_path / "r", config, on_edge=False)
+    pd.DataFrame({"optimizer.lr": LR, "train_loss": [1.9, 2.1], "train_acc": [0.4, 0.3], "val_loss": [1.95, 2.15],
+                  "val_acc": [0.45, 0.25], "status": ["ok", "ok"], "seconds": [1.0, 1.0]}).to_csv(inputs.grid, index=False)
+    best = json.loads(inputs.best.read_text())
+    inputs.best.write_text(json.dumps({**best, "params": {"optimizer.lr": 0.1}, "tied_with": [], "on_edge": [],
+                                       "n_cells": 2, "n_diverged": 0, "diverged": [],
+                                       "runner_up": {"params": {"optimizer.lr": 0.01}, "value": 0.25}, "margin": 0.2}))
+    metrics = json.loads(inputs.metrics.read_text())
+    inputs.metrics.write_text(json.dumps({**metrics, "params": {"optimizer.lr": 0.1}}))
+    tex = " ".join(render_tex(inputs).split())
+    choice = tex.split("The best cell by validation accuracy is")[1][:200]
+    assert "learning rate" in choice and "momentum" not in choice
+    assert "The other hyperparameters keep the values of the configuration" in tex and "momentum" in tex
+
+
+def test_a_vgg_grid_with_a_landscape_renders_without_lenet_sentences(tmp_path):
+    config = study_config(model={"name": "vgg", "num_filters": 8, "num_stages": 2, "blocks_per_stage": 1, "block": "bn"})
+    tex = " ".join(render_tex(write_results(tmp_path / "r", config, on_edge=False)).split())
+    network = tex.split("\\section{The network}")[1].split("\\section")[0]
+    assert "The network is VGG (model \\texttt{vgg} of gridscape's registry): nine convolutional layers and one fully connected layer" in network
+    assert "LeNet" not in network and "pools before" not in network
+    assert "\\section{The loss landscape of the final model}" in tex
