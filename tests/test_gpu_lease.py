@@ -283,3 +283,16 @@ def test_start_check_notes():
     assert check_gpus_at_start("cuda", 2, device_ids=["0", "1"], warn=seen.append) == []
     assert check_gpus_at_start("cpu", None, device_ids=[], warn=seen.append) == []
     assert check_gpus_at_start("auto", None, device_ids=[], warn=seen.append) == []
+
+
+
+def test_a_shared_lease_folder_shares_its_host_folder_too(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    with lease_gpu(1, ["0"], environ={"GRIDSCAPE_GPU_LEASE_DIR": str(shared)}):
+        assert host_lease_dir(shared).stat().st_mode & 0o7777 == 0o1777
+    private = tmp_path / "private"
+    private.mkdir(mode=0o755)
+    with lease_gpu(1, ["0"], environ={"GRIDSCAPE_GPU_LEASE_DIR": str(private)}):
+        assert host_lease_dir(private).stat().st_mode & 0o002 == 0

@@ -328,6 +328,21 @@ def test_every_augmentation_the_schema_allows_renders_in_the_report(tmp_path, na
     assert ("It is not among the handout's seven transformations above" in tex) != in_handout
 
 
+def test_cells_of_other_networks_are_not_said_to_share_initial_weights(tmp_path):
+    config = study_config(search={"axes": [{"key": "optimizer.lr", "values": LR}, {"key": "model.activation", "values": ["relu", "tanh"]}],
+                                  "reason": "The learning rate and the activation."})
+    inputs = write_results(tmp_path / "r", study_config(), on_edge=False)
+    inputs = dataclasses.replace(inputs, config=config)
+    grid = pd.read_csv(inputs.grid).rename(columns={"optimizer.momentum": "model.activation"})
+    grid["model.activation"] = ["relu", "tanh", "relu", "tanh"]
+    grid.to_csv(inputs.grid, index=False)
+    inputs.best.write_text(inputs.best.read_text().replace('"optimizer.momentum": 0.0', '"model.activation": "relu"').replace(
+        '"optimizer.momentum": 0.5', '"model.activation": "tanh"').replace('"optimizer.momentum"', '"model.activation"'))
+    tex = " ".join(render_tex(inputs).split())
+    assert "Cells with the same layers start from the same initial weights (an axis of the model can change the layers, and with them the weights)" in tex
+    assert "Every cell trains the network from the same initial weights" not in tex
+
+
 def test_the_grid_says_cells_share_initial_weights_only_when_the_seed_is_no_axis(tmp_path):
     same = render_tex(write_results(tmp_path / "same", study_config(), on_edge=False))
     assert "Every cell trains the network from the same initial weights" in same

@@ -139,3 +139,29 @@ def test_mcnemar_exact_p_value_of_constructed_pairs():
     # two accuracies of 6/8 and 4/8 on the same images: the unpaired approximation is not this test
     with pytest.raises(ValueError, match="different images"):
         paired_comparison(first, second[:-1], labels)
+
+
+
+def test_the_paired_test_finds_cells_by_their_grid_row_even_when_csv_turns_0_into_0_0(tmp_path):
+    """momentum [0, 0.9]: grid.csv reads 0 back as 0.0, which once failed to match the cell's 0."""
+    from gridscape import io
+    from gridscape.search.best import choose_best, with_paired_evidence
+
+    axes = [{"key": "optimizer.momentum", "values": [0, 0.9]}]
+    rows = [{"optimizer.momentum": m, "train_loss": 1.0, "train_acc": 0.5, "val_loss": loss, "val_acc": acc,
+             "status": "ok", "seconds": 1.0} for m, loss, acc in ((0, 1.2, 0.50), (0.9, 1.0, 0.75))]
+    io.write_csv(tmp_path / "grid.csv", pd.DataFrame(rows))
+    grid = io.read_csv_exact(tmp_path / "grid.csv")
+    assert grid["optimizer.momentum"].tolist() == [0.0, 0.9]
+    labels = np.array([0, 1, 2, 3])
+    predicted = {0: np.array([0, 1, 0, 0]), 1: np.array([0, 1, 2, 0])}  # row 1 right on one more image
+    metrics, predictions = [], []
+    for row in (0, 1):
+        io.write_json(tmp_path / f"m{row}.json", {"clean_train_loss": 0.1 * row, "clean_train_acc": 0.5 + 0.1 * row})
+        io.write_npz(tmp_path / f"p{row}.npz", index=np.arange(4), label=labels, predicted=predicted[row])
+        metrics.append(str(tmp_path / f"m{row}.json"))
+        predictions.append(str(tmp_path / f"p{row}.npz"))
+    best = with_paired_evidence(choose_best(grid, axes, "val_acc"), metrics, predictions)
+    assert best["grid_row"] == 1 and best["runner_up"]["grid_row"] == 0
+    assert best["train_clean"] == {"loss": 0.1, "acc": 0.6}
+    assert (best["paired"]["only_first"], best["paired"]["only_second"]) == (1, 0)

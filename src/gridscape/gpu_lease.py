@@ -153,6 +153,17 @@ def scheduler_job(environ: MutableMapping[str, str] | None = None) -> str | None
     return None
 
 
+def _share_like(folder: Path, base: Path) -> None:
+    """A host folder under a lease folder shared by several users (``chmod 1777``) is shared
+    the same way, or the second user could not create a lock file in it."""
+    try:
+        mode = base.stat().st_mode & 0o7777
+        if mode & 0o002 and folder.stat().st_mode & 0o7777 != mode:
+            os.chmod(folder, mode)
+    except OSError:  # another user's folder: they shared it when they made it
+        pass
+
+
 def host_lease_dir(base: str | os.PathLike) -> Path:
     """The leases of this machine under ``base``: a folder per host."""
     return Path(base) / re.sub(r"[^A-Za-z0-9._-]", "_", socket.gethostname() or "localhost")
@@ -206,8 +217,10 @@ def lease_gpu(
             f"This job asks for {wanted} GPUs but only {len(ids)} exist here "
             f"(ids {','.join(ids)}): lower the rule's gpu resource."
         )
-    lease_dir = host_lease_dir(lease_dir or environ.get("GRIDSCAPE_GPU_LEASE_DIR") or DEFAULT_LEASE_DIR)
+    base = Path(lease_dir or environ.get("GRIDSCAPE_GPU_LEASE_DIR") or DEFAULT_LEASE_DIR)
+    lease_dir = host_lease_dir(base)
     lease_dir.mkdir(parents=True, exist_ok=True)
+    _share_like(lease_dir, base)
     timeout = _timeout(timeout, environ)
 
     start = time.monotonic()

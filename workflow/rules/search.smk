@@ -92,8 +92,6 @@ rule choose_best:
     params:
         axes=config["search"]["axes"],
         metric=config["search"]["metric"],
-        cells=list(CELLS),
-        cell_params=[cell.params for cell in CELLS.values()],
     script:
         "../scripts/choose_best.py"
 

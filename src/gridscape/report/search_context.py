@@ -130,6 +130,7 @@ def search_context(config: Mapping, grid: pd.DataFrame, best: Mapping, n_val: in
     return {
         "axes": axes,
         "seed_axis": any(a["key"] == "train.seed" for a in axes),
+        "model_axis": any(a["key"].startswith("model.") for a in axes),
         "keys": keys,
         "two_axes": cols_axis is not None,
         "rows_axis": rows_axis,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any, Mapping, Sequence
 
@@ -75,6 +74,7 @@ def choose_best(grid: pd.DataFrame, axes: Sequence[Mapping[str, Any]], metric: s
     params = {key: _plain(best_row[key]) for key in keys}
     result: dict[str, Any] = {
         "params": params,
+        "grid_row": int(best_row.name),  # its row in grid.csv, which lists the cells in grid order
         "metric": metric,
         "value": float(best_row[metric]),
         "higher_is_better": higher,
@@ -92,7 +92,8 @@ def choose_best(grid: pd.DataFrame, axes: Sequence[Mapping[str, Any]], metric: s
     }
     if len(ranked) > 1:
         runner = ranked.iloc[1]
-        result["runner_up"] = {"params": {key: _plain(runner[key]) for key in keys}, "value": float(runner[metric])}
+        result["runner_up"] = {"params": {key: _plain(runner[key]) for key in keys}, "value": float(runner[metric]),
+                               "grid_row": int(runner.name)}
         result["margin"] = abs(float(best_row[metric]) - float(runner[metric]))
     else:
         result["runner_up"] = None
@@ -116,21 +117,19 @@ def seed_spread(ok: pd.DataFrame, keys: Sequence[str], params: Mapping[str, Any]
     return {"seeds": [_plain(v) for v in same["train.seed"]], "values": values, "mean": mean, "std": std}
 
 
-def with_paired_evidence(
-    best: Mapping[str, Any], metrics: Mapping[str, str], predictions: Mapping[str, str], cell_params: Sequence[Mapping],
-) -> dict:
+def with_paired_evidence(best: Mapping[str, Any], metrics: Sequence[str], predictions: Sequence[str]) -> dict:
     """best.json with the evidence that needs the cells' own files: ``train_clean``, the chosen
     cell's loss and accuracy on its training part evaluated like validation, and ``paired``,
     McNemar's test of the chosen cell against the runner-up on the same validation images
-    (None, with ``paired_missing`` saying why, when a cell has no final predictions)."""
+    (None, with ``paired_missing`` saying why, when a cell has no final predictions).
+    ``metrics`` and ``predictions`` are the cells' files in grid order, the order of grid.csv's
+    rows, so a cell is found by its row (``grid_row``), never by comparing values read back."""
     from gridscape import io
 
     from .paired import paired_comparison
 
-    names = list(metrics)
-    by_params = {json.dumps(p, sort_keys=True): name for name, p in zip(names, cell_params)}
-    best_name = by_params[json.dumps(best["params"], sort_keys=True)]
-    best_metrics = io.read_json(metrics[best_name])
+    best_row = best["grid_row"]
+    best_metrics = io.read_json(metrics[best_row])
     result = dict(best)
     result["train_clean"] = (
         {"loss": best_metrics["clean_train_loss"], "acc": best_metrics["clean_train_acc"]}
@@ -141,13 +140,13 @@ def with_paired_evidence(
     if runner is None:
         result["paired_missing"] = "no runner-up"
         return result
-    runner_name = by_params[json.dumps(runner["params"], sort_keys=True)]
-    first, second = io.read_npz(predictions[best_name]), io.read_npz(predictions[runner_name])
+    runner_row = runner["grid_row"]
+    first, second = io.read_npz(predictions[best_row]), io.read_npz(predictions[runner_row])
     if not (first["predicted"].size and second["predicted"].size):
         result["paired_missing"] = "a cell of fewer epochs than its training run keeps no final predictions"
         return result
     if not np.array_equal(first["index"], second["index"]):
-        raise ValueError(f"cells {best_name} and {runner_name} were validated on different images")
+        raise ValueError(f"the cells of grid rows {best_row} and {runner_row} were validated on different images")
     result["paired"] = paired_comparison(first["predicted"], second["predicted"], first["label"])
     return result
 

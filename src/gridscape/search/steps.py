@@ -15,11 +15,11 @@ from torch import nn
 
 from gridscape import io
 from gridscape.checkpoint import CheckpointPlace, open_checkpoint
+from gridscape.data.loader import TensorData
 from gridscape.data.split import subset_indices
 from gridscape.device import resolve_device
 from gridscape.kinds.base import Run
 from gridscape.study import load_dataset, new_model, read_split, to_tensors
-from gridscape.data.loader import TensorData
 from gridscape.train import TrainResult, evaluate, predict, train
 from gridscape.train_fused import train_fused
 
