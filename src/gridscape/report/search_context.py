@@ -94,7 +94,7 @@ def search_context(config: Mapping, grid: pd.DataFrame, best: Mapping, n_val: in
         runner["adjacent"] = len(differing) == 1 and _adjacent(axes, differing[0], best_params, runner["params"])
     if metric == "val_acc" and margin is not None and runner is not None and n_val:
         p1, p2 = best_ctx["value"] or 0.0, runner["value"] or 0.0
-        se = math.sqrt(p1 * (1 - p1) / n_val + p2 * (1 - p2) / n_val)
+        se = difference_se(p1, n_val, p2, n_val)
         noise = {
             "images": round(margin * n_val),
             "se": se,
