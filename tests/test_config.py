@@ -14,7 +14,7 @@ def study(**sections):
 def test_defaults_are_the_handout_values():
     config = validate({"study": "acse8"})
     assert config["optimizer"] == {
-        "name": "sgd", "lr": 0.01, "momentum": 0.5, "weight_decay": 0.0, "schedule": "constant", "min_lr": 2e-5,
+        "name": "sgd", "lr": 0.01, "momentum": 0.5, "weight_decay": 0.0, "l1": 0.0, "schedule": "constant", "min_lr": 2e-5,
     }
     assert config["train"]["augmentation"] == [] and config["train"]["normalization"] == "dataset"
     # a search study holds the sections its kind reads, and only those
@@ -90,7 +90,7 @@ def test_validate_does_not_modify_its_input():
         (study(search={"axes": [{"key": "optimizer.lr"}]}), "search.axes[0]", "'values' is a required property"),
         (study(search={"axes": [{"key": "optimizer.lr", "values": [0.1, -0.5]}]}), "search.axes[0].values[1]", "Learning rate, a number > 0"),
         (study(search={"axes": [{"key": "optimizer.lr", "values": ["1e-3"]}]}), "search.axes[0].values[0]", "YAML reads 1e-3 as text"),
-        (study(search={"axes": [{"key": "model.activation", "values": ["relu", "swish"]}]}), "search.axes[0].values[1]", "Activation function"),
+        (study(search={"axes": [{"key": "model.activation", "values": ["relu", "mish"]}]}), "search.axes[0].values[1]", "Activation function"),
         (study(search={"axes": [{"key": "model.activation", "values": ["../x"]}]}), "search.axes[0].values[0]", "parts of file names"),
         # NaN passes every bound of the schema (it compares false), infinity is no setting
         (study(optimizer={"lr": float("nan")}), "optimizer.lr", "not a finite number"),

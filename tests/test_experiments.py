@@ -103,8 +103,10 @@ def test_results_table_is_checked_against_the_histories():
     row = {"experiment": "a", "label": "A", "lr": 0.1, "parameters": 10, "status": "ok", "epochs_run": 2,
            "test_epoch": 2, "train_loss": 1.0, "train_acc": 0.5, "val_loss": 1.5, "val_acc": 0.4, "test_loss": 1.6,
            "test_acc": 0.41, "last_train_loss": 1.0, "last_train_acc": 0.5, "last_val_loss": 1.5, "last_val_acc": 0.4,
-           "seconds": 1.0, "device": "cpu", "settings": {}}
+           "seconds": 1.0, "device": "cpu", "settings": {}, "initial_train_loss": 2.3, "initial_train_acc": 0.1,
+           "initial_val_loss": 2.31, "initial_val_acc": 0.09}
     table = results_table([row])
+    assert list(table.columns)[-4:] == ["initial_train_loss", "initial_train_acc", "initial_val_loss", "initial_val_acc"]
     check_table_against_histories(table, {"a": history})
     table.loc[0, "val_acc"] = 0.3
     with pytest.raises(ValueError, match="results of a: val_acc 0.3 differs from its history"):

@@ -28,9 +28,11 @@ from .train import evaluate
 log = logging.getLogger(__name__)
 
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
+INITIAL_METRICS = ("initial_train_loss", "initial_train_acc", "initial_val_loss", "initial_val_acc")
+# the initial metrics come last: the columns before them keep their places
 RESULT_COLUMNS = (
     "experiment", "label", "lr", "parameters", "status", "epochs_run", "test_epoch",
-    *METRICS, "test_loss", "test_acc", *(f"last_{m}" for m in METRICS), "seconds", "device",
+    *METRICS, "test_loss", "test_acc", *(f"last_{m}" for m in METRICS), "seconds", "device", *INITIAL_METRICS,
 )
 
 
@@ -85,6 +87,7 @@ def run_experiment(
         "test_loss": test_loss,
         "test_acc": test_acc,
         **{f"last_{m}": last[m] for m in METRICS},
+        **trained.result.initial,
         "seconds": trained.result.seconds,
         "n_test": len(test),
         "device": str(device),
@@ -104,7 +107,7 @@ def run_experiment(
 def results_table(metrics: Sequence[Mapping[str, Any]], labels: Sequence[str] | None = None) -> pd.DataFrame:
     """results.csv: one row per experiment, in the config's order; ``labels`` (the config's
     current ones) replace those recorded at training time."""
-    table = pd.DataFrame([{column: row[column] for column in RESULT_COLUMNS} for row in metrics])
+    table = pd.DataFrame([{column: row[column] for column in RESULT_COLUMNS} for row in metrics], columns=RESULT_COLUMNS)
     if labels is not None:
         table["label"] = list(labels)
     return table

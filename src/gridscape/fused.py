@@ -110,7 +110,7 @@ def _fuse_linear(layers: Sequence[nn.Linear]) -> nn.Module:
 
 
 _ELEMENTWISE = (
-    nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.GELU, nn.Identity,
+    nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.GELU, nn.SiLU, nn.Identity,
     nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d,
 )
 

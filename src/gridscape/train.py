@@ -26,6 +26,7 @@ from .checkpoint import (
     restore_random_states,
     unprefixed,
 )
+from .data.augment import augmentations_of
 from .data.loader import TensorData
 from .gradient_flow import GradientFlow
 from .logs import PROGRESS
@@ -116,6 +117,9 @@ class TrainResult:
     seconds: float = 0.0
     best_epoch: int | None = None  # with keep_best: the epoch of the best evaluation (Objective.best)
     best_state: dict[str, torch.Tensor] | None = None  # ... and the weights after it (on the CPU)
+    # the metrics before the first step: initial_train_<m> (the training data in eval mode, no
+    # augmentation) and initial_<eval name>_<m>; a model that learns nothing yet scores ln C
+    initial: dict[str, float] = field(default_factory=dict)
 
 
 def make_optimizer(model: nn.Module, optimizer_config: Mapping) -> torch.optim.Optimizer:
@@ -146,6 +150,26 @@ def make_scheduler(optimizer: torch.optim.Optimizer, optimizer_config: Mapping, 
     if schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs, eta_min=optimizer_config["min_lr"])
     raise ValueError(f"config key optimizer.schedule: unknown schedule {schedule!r}; expected constant or cosine")
+
+
+def weights_of(model: nn.Module) -> list[nn.Parameter]:
+    """The parameters an L1 penalty reads: convolution and linear weights (ndim > 1), not
+    biases or BatchNorm's scales and shifts."""
+    return [p for p in model.parameters() if p.ndim > 1]
+
+
+def add_l1_gradient(weights: list[nn.Parameter], l1: float) -> None:
+    """Add the gradient of ``l1 * sum |w|``, l1 * sign(w) (0 at 0, as autograd's abs), to the
+    gradients of ``weights``: the penalty's term of the loss without building it each step."""
+    for weight in weights:
+        weight.grad.add_(weight.sign(), alpha=l1)
+
+
+def initial_metrics(
+    evaluations: Mapping[str, Mapping[str, float]],
+) -> dict[str, float]:
+    """{'train': {'loss': ...}, 'val': {...}} as initial_train_loss, initial_val_loss, ..."""
+    return {f"initial_{part}_{name}": value for part, metrics in evaluations.items() for name, value in metrics.items()}
 
 
 def train(
@@ -179,12 +203,20 @@ def train(
     scheduler = make_scheduler(optimizer, optimizer_config, int(train_config["epochs"]))
     generator = torch.Generator().manual_seed(int(train_config["seed"]))
     batch_size = int(train_config["batch_size"])
-    augmentations = tuple(train_config["augmentation"])
+    augmentations = augmentations_of(train_config)
     result = TrainResult()
     n_batches = math.ceil(len(train_data) / batch_size)
     best_key = f"{eval_name}_{objective.best}"
     loop = _Loop(model, optimizer, scheduler, generator, result, gradient_flow)
     first_epoch, partial = loop.resume(checkpointer, n_batches)
+    if first_epoch == 1 and partial is None:
+        eval_batch_size = int(train_config["eval_batch_size"])
+        result.initial = initial_metrics({
+            "train": evaluate_metrics(model, train_data, eval_batch_size, objective),
+            eval_name: evaluate_metrics(model, eval_data, eval_batch_size, objective),
+        })
+    l1 = float(optimizer_config.get("l1", 0.0))
+    penalised = weights_of(model) if l1 else []
     for epoch in range(first_epoch, int(train_config["epochs"]) + 1):
         start = time.perf_counter()
         lr = optimizer.param_groups[0]["lr"]
@@ -208,6 +240,8 @@ def train(
             loss = objective.loss(output, images, labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if penalised:
+                add_l1_gradient(penalised, l1)
             if gradient_flow is not None:
                 gradient_flow.after_backward()
             optimizer.step()
@@ -303,6 +337,7 @@ class _Loop:
             "history": self.result.history,
             "seconds": self.result.seconds,
             "best_epoch": self.result.best_epoch,
+            "initial": self.result.initial,
             "optimizer": optimizer_json,
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
         }
@@ -333,6 +368,7 @@ class _Loop:
         self.result.history = state["history"]
         self.result.seconds = state["seconds"]
         self.result.best_epoch = state["best_epoch"]
+        self.result.initial = state["initial"]
         self.result.best_state = unprefixed("best", tensors) or None
         if self.gradient_flow is not None:
             self.gradient_flow.restore(tensors["gradient_flow.sums"], state["gradient_flow"]["rows"], state["gradient_flow"]["steps"])

@@ -20,10 +20,11 @@ from torch import Tensor, nn
 from tqdm import tqdm
 
 from .checkpoint import Checkpointer, prefixed, random_states, restore_random_states, unprefixed
+from .data.augment import augmentations_of
 from .data.loader import TensorData
 from .fused import GroupedSGD, fuse, unfuse_state
 from .logs import PROGRESS
-from .train import TrainResult
+from .train import TrainResult, initial_metrics
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,11 @@ def train_fused(
                 f"config key optimizer: fused training supports sgd at a constant rate, not "
                 f"{opt['name']} with schedule {opt['schedule']}"
             )
+        if opt.get("l1", 0.0) != 0:
+            raise ValueError(
+                f"config key optimizer.l1: fused training has no L1 penalty (here {opt['l1']}); "
+                "expected such models trained one per job (search.packs.can_fuse)"
+            )
     channels_last = bool(train_config["channels_last"])
     unique_seeds = sorted(set(int(s) for s in seeds))
     # One seed: every model sees the same batches, so the first layer reads them once.
@@ -104,12 +110,19 @@ def train_fused(
     column = [unique_seeds.index(int(s)) for s in seeds]
     generators = [torch.Generator().manual_seed(s) for s in unique_seeds]
     batch_size = int(train_config["batch_size"])
-    augmentations = tuple(train_config["augmentation"])
+    augmentations = augmentations_of(train_config)
     device = train_data.images.device
     n_batches = math.ceil(len(train_data) / batch_size)
     loop = _FusedLoop(fused, optimizer, generators, [TrainResult() for _ in models], list(range(groups)))
     first_epoch, partial = loop.resume(checkpointer, n_batches, device)
     results, active = loop.results, loop.active
+    if first_epoch == 1 and partial is None:
+        eval_batch_size = int(train_config["eval_batch_size"])
+        before = {part: evaluate_fused(fused, data, eval_batch_size, groups, shared_input)
+                  for part, data in (("train", train_data), (eval_name, eval_data))}
+        for k, result in enumerate(results):
+            result.initial = initial_metrics(
+                {part: {"loss": loss[k], "acc": acc[k]} for part, (loss, acc) in before.items()})
     for epoch in range(first_epoch, int(train_config["epochs"]) + 1):
         start = time.perf_counter()
         fused.train()
@@ -204,7 +217,8 @@ class _FusedLoop:
         }
         state = {
             "position": {"epoch": epoch, "step": partial.step if partial else 0},
-            "results": [{"history": r.history, "status": r.status, "seconds": r.seconds} for r in self.results],
+            "results": [{"history": r.history, "status": r.status, "seconds": r.seconds, "initial": r.initial}
+                        for r in self.results],
             "active": self.active,
         }
         if partial is not None:
@@ -224,6 +238,7 @@ class _FusedLoop:
         restore_random_states(tensors, self.generators)
         for result, saved_result in zip(self.results, state["results"]):
             result.history, result.status, result.seconds = saved_result["history"], saved_result["status"], saved_result["seconds"]
+            result.initial = saved_result["initial"]
         self.active[:] = state["active"]
         epoch, step = state["position"]["epoch"], state["position"]["step"]
         log.info("resuming from checkpoint %s at epoch %d, step %d of %d", checkpointer.path, epoch, step, n_batches,

@@ -56,6 +56,7 @@ rule evaluate_final:
     input:
         data=rules.prepare.output[0],
         model=rules.train_final.output.model,
+        init=rules.train_final.output.init,
         final=rules.resolve_final.output.final,
     output:
         metrics=declared("final/metrics.json"),

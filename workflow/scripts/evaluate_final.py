@@ -10,5 +10,6 @@ metrics = run_evaluate(
     snakemake.input.data,
     snakemake.input.model,
     snakemake.output.metrics,
+    snakemake.input.init,
 )
 log.info("test: %s", metrics)

@@ -16,7 +16,7 @@ from .keys import get_key, section
 # The keys of the model and optimizer sections that only some choices read (the models'
 # registry reads this table too).
 MODEL_OPTIONS = {
-    "lenet5": ("activation",),
+    "lenet5": ("activation", "batch_norm"),
     "vgg": ("num_filters", "num_stages", "blocks_per_stage", "block", "residual"),
 }
 OPTIMIZER_OPTIONS = {"sgd": ("momentum",), "adam": ()}

@@ -99,6 +99,7 @@ def check_run(config: Mapping, where: str) -> None:
             f"config key optimizer.min_lr: {optimizer['min_lr']} is not below the learning rate {optimizer['lr']} "
             f"of {where}; expected the cosine schedule to end below where it starts"
         )
+    check_augmentation_options(config, where)
     model = config["model"]
     _, height, width = DATASETS[config["dataset"]["name"]].in_shape
     if model["name"] == "vgg" and 2 ** model["num_stages"] > min(height, width):
@@ -107,3 +108,21 @@ def check_run(config: Mapping, where: str) -> None:
             f"{height}x{width} images of {config['dataset']['name']} below one pixel; expected at most "
             f"{min(height, width).bit_length() - 1}"
         )
+
+
+# train keys that parameterise one augmentation: (key, the augmentations that read it, its default)
+AUGMENTATION_OPTIONS = (("train.flip_p", ("hflip", "vflip"), 0.5), ("train.crop_padding", ("crop",), 4))
+
+
+def check_augmentation_options(config: Mapping, where: str) -> None:
+    """``train.flip_p`` and ``train.crop_padding`` set away from their defaults parameterise an
+    augmentation that the run applies."""
+    train = config["train"]
+    for key, readers, default in AUGMENTATION_OPTIONS:
+        value = train[key.split(".")[1]]
+        if value != default and not set(readers) & set(train["augmentation"]):
+            raise ConfigError(
+                f"config key {key}: {value} is read only by the augmentation {' or '.join(readers)}, but {where} "
+                f"augments with {list(train['augmentation'])}; expected {' or '.join(readers)} in train.augmentation, "
+                f"or no {key}"
+            )

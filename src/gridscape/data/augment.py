@@ -7,13 +7,16 @@ on any device. ``probability`` 1 applies a transform to every image (used by the
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-AUGMENTATION_NAMES = ("hflip", "vflip", "rotate10", "rotate90", "shift5", "crop4", "contrast", "noise")
+AUGMENTATION_NAMES = ("hflip", "vflip", "rotate10", "rotate90", "shift5", "crop4", "crop", "contrast", "noise")
+FLIPS = ("hflip", "vflip")  # their probability is train.flip_p
+PADDED_CROPS = ("crop",)  # its padding is train.crop_padding
 DESCRIPTIONS = {
     "hflip": "left-right flip",
     "vflip": "up-down flip",
@@ -21,6 +24,7 @@ DESCRIPTIONS = {
     "rotate90": "random rotation by up to 90 degrees",
     "shift5": "random shift by up to 5 pixels up-down and left-right",
     "crop4": "random crop of the image padded by 4 zero pixels (a shift by up to 4 pixels, every image)",
+    "crop": "random crop of the image padded by train.crop_padding zero pixels (every image)",
     "contrast": "random contrast change (factor 0.5 to 1.5)",
     "noise": "additive Gaussian noise (sigma 8 of 255)",
 }
@@ -85,6 +89,47 @@ def _noise(images: Tensor, probability: float, generator) -> Tensor:
     return (images.float() + noise).clamp(0, 255)
 
 
+@dataclass(frozen=True)
+class Augmentation:
+    """One augmentation of a study with its parameters: the fraction of images it applies to
+    (crops apply to every image) and, for ``crop``, the padding."""
+
+    name: str
+    probability: float = 0.5
+    padding: int = 4
+
+    def __post_init__(self) -> None:
+        if self.name not in AUGMENTATION_NAMES:
+            raise KeyError(f"unknown augmentation {self.name!r}; expected one of {', '.join(AUGMENTATION_NAMES)}")
+
+    def describe(self) -> str:
+        """The wording of figures and reports, with the study's parameters."""
+        if self.name in PADDED_CROPS:
+            return (f"random crop of the image padded by {self.padding} zero pixels "
+                    f"(a shift by up to {self.padding} pixels, every image)")
+        if self.name in FLIPS:
+            return f"{DESCRIPTIONS[self.name]} with probability {self.probability:g}"
+        return DESCRIPTIONS[self.name]
+
+    def short(self) -> str:
+        """A column header: the name and its parameter."""
+        if self.name in PADDED_CROPS:
+            return f"{self.name} (pad {self.padding})"
+        if self.name in FLIPS:
+            return f"{self.name} (p {self.probability:g})"
+        return self.name
+
+
+def augmentations_of(train_config: Mapping) -> tuple[Augmentation, ...]:
+    """The study's ``train.augmentation`` list with ``train.flip_p`` and ``train.crop_padding``."""
+    flip_p = float(train_config.get("flip_p", 0.5))
+    padding = int(train_config.get("crop_padding", 4))
+    return tuple(
+        Augmentation(name, flip_p if name in FLIPS else 0.5, padding if name in PADDED_CROPS else 4)
+        for name in train_config["augmentation"]
+    )
+
+
 TRANSFORMS: dict[str, Callable[[Tensor, float, torch.Generator | None], Tensor]] = {
     "hflip": lambda x, p, g: _flip(x, 3, p, g),
     "vflip": lambda x, p, g: _flip(x, 2, p, g),
@@ -100,15 +145,20 @@ TRANSFORMS: dict[str, Callable[[Tensor, float, torch.Generator | None], Tensor]]
 
 def apply_augmentations(
     images: Tensor,
-    names: Sequence[str],
+    augmentations: Sequence[Augmentation | str],
     generator: torch.Generator | None,
-    probability: float = 0.5,
+    probability: float | None = None,
 ) -> Tensor:
-    """Apply each named augmentation in turn; flips and shifts keep uint8, the others give float."""
-    for name in names:
-        if name not in TRANSFORMS:
-            raise KeyError(f"unknown augmentation {name!r}; expected one of {', '.join(AUGMENTATION_NAMES)}")
-        images = TRANSFORMS[name](images, probability, generator)
+    """Apply each augmentation in turn (a bare name takes the default parameters); flips and
+    shifts keep uint8, the others give float. ``probability`` overrides each one's own."""
+    for augmentation in augmentations:
+        if isinstance(augmentation, str):
+            augmentation = Augmentation(augmentation)
+        p = augmentation.probability if probability is None else probability
+        if augmentation.name in PADDED_CROPS:
+            images = _shift(images, augmentation.padding, 1.0, generator)
+        else:
+            images = TRANSFORMS[augmentation.name](images, p, generator)
     return images
 
 

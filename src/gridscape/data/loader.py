@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .augment import apply_augmentations
+from .augment import Augmentation, apply_augmentations
 
 
 @dataclass
@@ -62,7 +62,7 @@ class TensorData:
         self,
         batch_size: int,
         generator: torch.Generator | None = None,
-        augmentations: Sequence[str] = (),
+        augmentations: Sequence[Augmentation | str] = (),
         order: Tensor | None = None,
         start_step: int = 0,
     ) -> Iterator[tuple[Tensor, Tensor]]:

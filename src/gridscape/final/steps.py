@@ -45,17 +45,23 @@ def run_final(
     return trained
 
 
-def run_evaluate(final: Mapping, data_path: str, model_path: str, metrics_path: str) -> dict:
-    """Test loss and accuracy of the final model, with the count of test images."""
+def run_evaluate(final: Mapping, data_path: str, model_path: str, metrics_path: str, init_path: str | None = None) -> dict:
+    """Test loss and accuracy of the final model, with the count of test images; with
+    ``init_path`` (θ0) also those of its initial weights, initial_test_loss and _acc."""
     config = final["config"]
     device = resolve_device(config["device"])
     data = load_dataset(data_path, config["dataset"]["name"])
-    model = load_model(config, data, model_path, device)
     test = to_tensors(data, "test", None, device, config["train"])
-    loss, acc = evaluate(model, test, int(config["train"]["eval_batch_size"]))
+    batch_size = int(config["train"]["eval_batch_size"])
+    initial = {}
+    if init_path is not None:
+        initial_loss, initial_acc = evaluate(load_model(config, data, init_path, device), test, batch_size)
+        initial = {"initial_test_loss": initial_loss, "initial_test_acc": initial_acc}
+    loss, acc = evaluate(load_model(config, data, model_path, device), test, batch_size)
     metrics = {
         "test_loss": loss,
         "test_acc": acc,
+        **initial,
         "n_test": len(test),
         "params": dict(final["params"]),
         "device": str(device),

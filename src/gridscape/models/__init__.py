@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
+import torch
 from torch import nn
 
 from ..config import MODEL_OPTIONS
@@ -31,7 +32,27 @@ def build_model(model_config: Mapping, in_shape: tuple[int, int, int], num_class
         raise KeyError(f"config key model.name: unknown model {name!r}; expected one of {sorted(MODELS)}")
     entry = MODELS[name]
     options = {key: model_config[key] for key in entry.options if key in model_config}
-    return entry.build(in_shape=tuple(in_shape), num_classes=num_classes, **options)
+    model = entry.build(in_shape=tuple(in_shape), num_classes=num_classes, **options)
+    initialise(model, model_config.get("init", "default"))
+    return model
+
+
+INITIALISATIONS = ("default", "kaiming_normal")
+
+
+@torch.no_grad()
+def initialise(model: nn.Module, init: str) -> None:
+    """``model.init``: 'default' keeps PyTorch's initialisation; 'kaiming_normal' redraws every
+    convolution and linear weight from N(0, 2 / fan_in) (He et al. 2015, torch's
+    ``kaiming_normal_`` for ReLU), in the order of ``model.modules()``, from torch's global
+    generator (seeded by ``train.seed``). Biases keep their default, as the LeNet-5 lab does."""
+    if init == "default":
+        return
+    if init != "kaiming_normal":
+        raise ValueError(f"config key model.init: unknown initialisation {init!r}; expected one of {INITIALISATIONS}")
+    for module in model.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(module.weight, mode="fan_in", nonlinearity="relu")
 
 
 def count_parameters(model: nn.Module) -> int:

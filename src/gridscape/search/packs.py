@@ -19,9 +19,13 @@ FUSABLE_MODELS = ("lenet5",)  # built only of layers that gridscape.fused has gr
 
 
 def can_fuse(config: Mapping) -> bool:
-    """Fused training covers SGD at a constant rate on the models in FUSABLE_MODELS."""
-    optimizer = config["optimizer"]
-    return config["model"]["name"] in FUSABLE_MODELS and optimizer["name"] == "sgd" and optimizer["schedule"] == "constant"
+    """Fused training covers SGD at a constant rate without an L1 penalty on the models in
+    FUSABLE_MODELS without BatchNorm (``fused`` has no grouped BatchNorm1d for the linear layers)."""
+    optimizer, model = config["optimizer"], config["model"]
+    return (
+        model["name"] in FUSABLE_MODELS and not model.get("batch_norm", False)
+        and optimizer["name"] == "sgd" and optimizer["schedule"] == "constant" and optimizer.get("l1", 0.0) == 0
+    )
 
 
 def can_share_epochs(config: Mapping) -> bool:

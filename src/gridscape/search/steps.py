@@ -116,7 +116,8 @@ def _write_pack_cells(
         evaluated = final.get(model_index) if epochs == last else None
         extra = {"clean_train_loss": evaluated["clean_train_loss"], "clean_train_acc": evaluated["clean_train_acc"]} if evaluated else {}
         io.write_csv(cell_dir / "history.csv", pd.DataFrame(history))
-        io.write_json(cell_dir / "metrics.json", {**row, "epochs_run": len(history), "pack": pack.name, **extra, **facts})
+        io.write_json(cell_dir / "metrics.json", {
+            **row, "epochs_run": len(history), "pack": pack.name, **result.initial, **extra, **facts})
         io.write_npz(
             cell_dir / "val_predictions.npz",
             index=np.asarray(val_index if evaluated else [], dtype=np.int64),
