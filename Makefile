@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup tex study demo demo-vgg demo-exercises test lint dag benchmark benchmark-checkpoint clean-demo
+.PHONY: setup tex study demo demo-vgg demo-exercises demo-lab-augment demo-lab-experiments test lint dag benchmark benchmark-checkpoint clean-demo
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ demo:
 demo-vgg:
 	$(MAKE) --no-print-directory study CONFIG=config/demo-vgg.yaml
 
+demo-lab-augment:
+	$(MAKE) --no-print-directory study CONFIG=config/demo-lab-augment.yaml
+
+demo-lab-experiments:
+	$(MAKE) --no-print-directory study CONFIG=config/demo-lab-experiments.yaml
+
 demo-exercises:
 	$(MAKE) --no-print-directory study CONFIG=config/cs5242-exercises.yaml
 
@@ -60,4 +66,4 @@ dag: setup
 	$(BIN)/snakemake --dag --configfile config/demo.yaml > results/dag.dot
 
 clean-demo:
-	rm -rf results/demo-digits results/demo-vgg-digits results/cs5242-exercises
+	rm -rf results/demo-digits results/demo-vgg-digits results/cs5242-exercises results/demo-lab-augment results/demo-lab-experiments

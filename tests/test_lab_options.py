@@ -79,7 +79,7 @@ def test_augmentations_read_flip_p_and_crop_padding():
     config = validate(study(train={"augmentation": ["crop", "hflip"], "flip_p": 0.7, "crop_padding": 3}))
     crop, flip = augmentations_of(config["train"])
     assert (crop.name, crop.padding, flip.name, flip.probability) == ("crop", 3, "hflip", 0.7)
-    assert "padded by 3 zero pixels" in crop.describe() and "probability 0.7" in flip.describe()
+    assert "padded by 3 zero pixels" in crop.describe() and (crop.short(), flip.short()) == ("crop (pad 3)", "hflip (p 0.7)")
 
 
 def test_padded_crop_shifts_every_image_by_at_most_its_padding():

@@ -106,13 +106,27 @@ def weight_stats(weights: Mapping[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def study_weight_stats(models: Mapping[str, str | Path]) -> pd.DataFrame:
-    """``weight_stats`` of several models, stacked, with the experiment name as first column."""
+def study_weight_stats(
+    models: Mapping[str, str | Path], orders: Mapping[str, Sequence[str]] | None = None
+) -> pd.DataFrame:
+    """``weight_stats`` of several models, stacked, with the experiment name as first column;
+    ``orders`` gives a model's parameter names in network order (see ``read_weights``)."""
     if not models:
         raise ValueError("no models to summarise (empty mapping)")
     frames = []
     for name, path in models.items():
-        frame = weight_stats(read_weights(path))
+        frame = weight_stats(read_weights(path, (orders or {}).get(name)))
         frame.insert(0, "experiment", name)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def order_of_gradient_flow(frame: pd.DataFrame) -> list[str]:
+    """The parameter names of a gradient_flow.csv in network order (its ``order`` column)."""
+    ordered = frame.sort_values(["order", "epoch"], kind="stable")["parameter"]
+    return list(dict.fromkeys(ordered))
+
+
+def order_of_model_summary(frame: pd.DataFrame) -> list[str]:
+    """The weight names of a model_summary.csv (its modules with parameters, in network order)."""
+    return [f"{module}.weight" for module in frame.loc[frame["params"] > 0, "module"]]

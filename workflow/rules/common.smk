@@ -22,8 +22,10 @@ os.environ.update(
 )
 
 from gridscape.config import load_schema, validate as check_study
+from gridscape.config.options import AUGMENTATION_KEYS
 from gridscape.gpu_lease import record_run_allocation
 from gridscape.kinds import kind_of
+from gridscape.kinds.base import run_values
 from gridscape.report.compile import INSTALL_COMMAND as LATEX_INSTALL_COMMAND
 from gridscape.runlock import claim_run
 

@@ -9,9 +9,11 @@ include: "common_of/experiments.smk"
 # Jobs of seconds run on the submitting host, not as one cluster job each (the SLURM profile).
 localrules:
     experiment_results,
+    experiment_weight_stats,
     plot_experiment_curves,
     plot_gradient_flow,
     plot_gradient_flow_overlay,
+    plot_weight_histograms,
 
 
 rule train_experiment:
@@ -114,3 +116,51 @@ rule plot_gradient_flow_overlay:
         ],
     script:
         "../scripts/plot_gradient_flow_overlay.py"
+
+
+rule experiment_weight_stats:
+    input:
+        models=expand(
+            "results/{{study}}/experiments/{experiment}/model.safetensors",
+            experiment=list(EXPERIMENTS),
+        ),
+        gradient_flows=expand(
+            "results/{{study}}/experiments/{experiment}/gradient_flow.csv",
+            experiment=list(EXPERIMENTS),
+        ),
+    output:
+        declared("experiments/weight_stats.csv"),
+    log:
+        "results/{study}/logs/experiment_weight_stats.log",
+    conda:
+        CONDA_ENV
+    params:
+        names=list(EXPERIMENTS),
+    script:
+        "../scripts/weight_stats.py"
+
+
+rule plot_weight_histograms:
+    input:
+        models=expand(
+            "results/{{study}}/experiments/{experiment}/model.safetensors",
+            experiment=config["figures"]["weight_histograms"] or list(EXPERIMENTS),
+        ),
+        gradient_flows=expand(
+            "results/{{study}}/experiments/{experiment}/gradient_flow.csv",
+            experiment=config["figures"]["weight_histograms"] or list(EXPERIMENTS),
+        ),
+    output:
+        declared("figures/weight_histograms"),
+    log:
+        "results/{study}/logs/plot_weight_histograms.log",
+    conda:
+        CONDA_ENV
+    params:
+        names=config["figures"]["weight_histograms"] or list(EXPERIMENTS),
+        labels=[
+            EXPERIMENTS[name].label
+            for name in config["figures"]["weight_histograms"] or list(EXPERIMENTS)
+        ],
+    script:
+        "../scripts/plot_weight_histograms.py"

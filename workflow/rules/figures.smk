@@ -7,6 +7,7 @@ localrules:
     plot_gallery,
     plot_class_counts,
     plot_augmentation,
+    plot_augmentation_training,
 
 
 rule plot_gallery:
@@ -50,6 +51,24 @@ rule plot_augmentation:
         CONDA_ENV
     params:
         augmentation=config["figures"]["augmentation"],
+        crop_padding=config["train"]["crop_padding"],
         seed=config["train"]["seed"],
     script:
         "../scripts/plot_augmentation.py"
+
+
+rule plot_augmentation_training:
+    input:
+        data=rules.prepare.output[0],
+        split=rules.split.output.split,
+    output:
+        declared("figures/augmentation_training"),
+    log:
+        "results/{study}/logs/plot_augmentation_training.log",
+    conda:
+        CONDA_ENV
+    params:
+        train=config["train"],
+        axes=run_values(config, KIND.runs(config), AUGMENTATION_KEYS),
+    script:
+        "../scripts/plot_augmentation_training.py"

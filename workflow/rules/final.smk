@@ -4,6 +4,7 @@
 
 # Jobs of seconds run on the submitting host, not as one cluster job each (the SLURM profile).
 localrules:
+    final_weight_stats,
     model_summary,
     plot_curves_final,
 
@@ -102,3 +103,19 @@ rule plot_curves_final:
         CONDA_ENV
     script:
         "../scripts/plot_curves_final.py"
+
+
+rule final_weight_stats:
+    input:
+        models=[rules.train_final.output.model],
+        summary=rules.model_summary.output.csv,
+    output:
+        declared("final/weight_stats.csv"),
+    log:
+        "results/{study}/logs/final_weight_stats.log",
+    conda:
+        CONDA_ENV
+    params:
+        names=["final"],
+    script:
+        "../scripts/weight_stats.py"

@@ -3,7 +3,7 @@
 import torch
 
 from gridscape.data import load_prepared
-from gridscape.data.augment import DESCRIPTIONS, apply_augmentations, to_uint8
+from gridscape.data.augment import Augmentation, apply_augmentations, to_uint8
 from gridscape.data.split import subset_indices
 from gridscape.logs import log_to_file
 from gridscape.plots.images import plot_augmentation_pairs
@@ -15,8 +15,10 @@ indices = subset_indices(read_split(snakemake.input.split), "train")[:9]
 originals = torch.from_numpy(data.train_images[indices])
 generator = torch.Generator().manual_seed(int(snakemake.params.seed))
 name = snakemake.params.augmentation
-augmented = to_uint8(apply_augmentations(originals, [name], generator, probability=1.0))
+# every image transformed (probability 1), with the study's crop padding
+augmentation = Augmentation(name, padding=int(snakemake.params.crop_padding))
+augmented = to_uint8(apply_augmentations(originals, [augmentation], generator, probability=1.0))
 plot_augmentation_pairs(
     originals.numpy(), augmented.numpy(), data.train_labels[indices], data.classes, name, list(snakemake.output),
-    description=DESCRIPTIONS[name],
+    description=augmentation.describe(),
 )

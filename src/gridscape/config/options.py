@@ -28,6 +28,9 @@ OPTION_OWNERS = {
     "schedule": ("optimizer.schedule", SCHEDULE_OPTIONS),
 }
 OPTION_SECTIONS = ("model", "optimizer")
+# train keys that parameterise one augmentation, the augmentations that read each, and its default
+AUGMENTATION_OPTIONS = {"train.flip_p": (("hflip", "vflip"), 0.5), "train.crop_padding": (("crop",), 4)}
+AUGMENTATION_KEYS = tuple(AUGMENTATION_OPTIONS)
 
 
 def written_options(raw: Mapping, defaults: Mapping) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from gridscape.data.registry import DATASETS
 
 from .errors import ConfigError
 from .keys import get_or_none
-from .options import check_options
+from .options import AUGMENTATION_OPTIONS, check_options
 from .schema import check_schema, defaults_of, fill_defaults, in_schema_order, load_schema
 
 
@@ -110,15 +110,11 @@ def check_run(config: Mapping, where: str) -> None:
         )
 
 
-# train keys that parameterise one augmentation: (key, the augmentations that read it, its default)
-AUGMENTATION_OPTIONS = (("train.flip_p", ("hflip", "vflip"), 0.5), ("train.crop_padding", ("crop",), 4))
-
-
 def check_augmentation_options(config: Mapping, where: str) -> None:
     """``train.flip_p`` and ``train.crop_padding`` set away from their defaults parameterise an
     augmentation that the run applies."""
     train = config["train"]
-    for key, readers, default in AUGMENTATION_OPTIONS:
+    for key, (readers, default) in AUGMENTATION_OPTIONS.items():
         value = train[key.split(".")[1]]
         if value != default and not set(readers) & set(train["augmentation"]):
             raise ConfigError(

@@ -7,7 +7,7 @@ on any device. ``probability`` 1 applies a transform to every image (used by the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
 import torch
@@ -103,12 +103,11 @@ class Augmentation:
             raise KeyError(f"unknown augmentation {self.name!r}; expected one of {', '.join(AUGMENTATION_NAMES)}")
 
     def describe(self) -> str:
-        """The wording of figures and reports, with the study's parameters."""
+        """What the transformation does to an image, with the crop's padding (how often it
+        applies is ``short``'s and the report's to say)."""
         if self.name in PADDED_CROPS:
             return (f"random crop of the image padded by {self.padding} zero pixels "
                     f"(a shift by up to {self.padding} pixels, every image)")
-        if self.name in FLIPS:
-            return f"{DESCRIPTIONS[self.name]} with probability {self.probability:g}"
         return DESCRIPTIONS[self.name]
 
     def short(self) -> str:
@@ -118,6 +117,38 @@ class Augmentation:
         if self.name in FLIPS:
             return f"{self.name} (p {self.probability:g})"
         return self.name
+
+
+def figure_columns(train_config: Mapping, axes: Mapping[str, Sequence] | None = None) -> list[tuple[str, Augmentation]]:
+    """The study's training augmentations as the figure shows them, each with its header: a
+    crop once per padding a grid axis tries, a flip once with every probability tried."""
+    axes = axes or {}
+    columns = []
+    for augmentation in augmentations_of(train_config):
+        if augmentation.name in PADDED_CROPS and "train.crop_padding" in axes:
+            columns += [(f"{augmentation.name} (pad {int(v)})", replace(augmentation, padding=int(v)))
+                        for v in axes["train.crop_padding"]]
+        elif augmentation.name in FLIPS and "train.flip_p" in axes:
+            values = ", ".join(f"{float(v):g}" for v in axes["train.flip_p"])
+            columns.append((f"{augmentation.name} (p {values})", augmentation))
+        else:
+            columns.append((augmentation.short(), augmentation))
+    return columns
+
+
+def headers(train_config: Mapping, values: Mapping[str, Sequence] | None = None) -> list[str]:
+    """The study's training augmentations in words for a report: each with its parameter, or
+    with every value the runs give it (``values``: key -> values, as ``figure_columns``)."""
+    values = values or {}
+    out = []
+    for augmentation in augmentations_of(train_config):
+        if augmentation.name in PADDED_CROPS and "train.crop_padding" in values:
+            out.append(f"{augmentation.name} (pad {', '.join(str(int(v)) for v in values['train.crop_padding'])})")
+        elif augmentation.name in FLIPS and "train.flip_p" in values:
+            out.append(f"{augmentation.name} (p {', '.join(f'{float(v):g}' for v in values['train.flip_p'])})")
+        else:
+            out.append(augmentation.short())
+    return out
 
 
 def augmentations_of(train_config: Mapping) -> tuple[Augmentation, ...]:

@@ -177,3 +177,20 @@ class StudyKind:
     def declared(self, path: str) -> Output | None:
         """The declaration of ``path`` (as written in the rule, under ``results/{study}/``)."""
         return next((output for output in self.outputs if output.path == path), None)
+
+
+def run_values(config: Mapping, runs: Sequence[Run], keys: Sequence[str]) -> dict[str, list]:
+    """The values the ``runs`` give each of ``keys`` (dotted, as set or inherited from the
+    study), for the keys whose value differs between runs: a grid axis, an experiment's setting."""
+    from gridscape.config.keys import get_key
+
+    out = {}
+    for key in keys:
+        seen: list = []
+        for run in runs:
+            value = get_key(run.apply(config), key)
+            if value not in seen:
+                seen.append(value)
+        if len(seen) > 1:
+            out[key] = seen
+    return out

@@ -3,7 +3,15 @@ and figures, and the report's two files."""
 
 from __future__ import annotations
 
+from typing import Mapping
+
 from .base import figure, result
+
+
+def augments(config: Mapping) -> bool:
+    """The study trains with augmentation."""
+    return bool(config["train"]["augmentation"])
+
 
 # The sections a study that trains on a dataset reads.
 # checkpoint: how often training jobs write their checkpoints (never a rerun trigger).
@@ -14,6 +22,7 @@ DATA_OUTPUTS = (
     figure("gallery", "Data", "Images", "training images"),
     figure("class_counts", "Data", "Split", "images per class (figure)"),
     figure("augmentation", "Data", "Augmentation", "augmented images"),
+    figure("augmentation_training", "Data", "Augmentation", "training augmentations", when=augments),
 )
 REPORT_OUTPUTS = (
     result("report/report.tex"),

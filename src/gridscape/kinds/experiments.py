@@ -57,13 +57,13 @@ def check(config: Mapping, schema: Mapping) -> None:
             where = f"experiments.runs[{index}].set.{key}"
             check_key(config, key, where)
             check_value(config, validator, key, value, where)
-    overlay = config["figures"]["gradient_flow_overlay"]
-    unknown = [name for name in overlay if name not in names]
-    if unknown:
-        raise ConfigError(
-            f"config key figures.gradient_flow_overlay: {', '.join(map(repr, unknown))} names no experiment; "
-            f"expected some of {', '.join(names)}"
-        )
+    for key in ("gradient_flow_overlay", "weight_histograms"):
+        unknown = [name for name in config["figures"][key] if name not in names]
+        if unknown:
+            raise ConfigError(
+                f"config key figures.{key}: {', '.join(map(repr, unknown))} names no experiment; "
+                f"expected some of {', '.join(names)}"
+            )
 
 
 def experiment_names(config: Mapping) -> dict[str, list[str]]:
@@ -78,6 +78,8 @@ OUTPUTS = (
     figure("gradient_flow_overlay", "Experiments", "Gradient flow", "", labels={"experiment": "overlay"}),
     figure("gradient_flow/{experiment}", "Experiments", "Gradient flow", "", caption="gradient_flow",
            labels={"experiment": "{experiment}"}, wildcards=experiment_names),
+    result("experiments/weight_stats.csv", "weight_stats", "Experiments", "Weights", "weight statistics"),
+    figure("weight_histograms", "Experiments", "Weights", "weight histograms"),
     *REPORT_OUTPUTS,
 )
 
@@ -86,8 +88,12 @@ def report_inputs(config: Mapping) -> dict:
     return {
         "counts": "results/{study}/data/class_counts.csv",
         "results": "results/{study}/experiments/results.csv",
+        "weight_stats": "results/{study}/experiments/weight_stats.csv",
         "gradient_flows": [
             f"results/{{study}}/experiments/{name}/gradient_flow.csv" for name in experiment_names(config)["experiment"]
+        ],
+        "histories": [
+            f"results/{{study}}/experiments/{name}/history.csv" for name in experiment_names(config)["experiment"]
         ],
     }
 

@@ -97,6 +97,7 @@ OUTPUTS = (
     result("final/model.safetensors"),
     result("final/metrics.json", "metrics", "Final model", "Metrics", "test metrics"),
     result("report/model_summary.csv", "model_summary", "Final model", "Network", "layer table"),
+    result("final/weight_stats.csv", "final_weight_stats", "Final model", "Network", "weight statistics"),
     figure("curves_final", "Final model", "Curves", "training curves"),
     *(result(f"landscape/{name}", when=has_landscape) for name in LANDSCAPE_FILES),
     result("landscape/surface.csv", "landscape_surface", "Loss landscape", "Tables", "surface", when=has_landscape),
@@ -142,5 +143,5 @@ SEARCH = StudyKind(
     summary="gridscape.summary.search:summarise",
     report_template="report.tex.j2",
     landing="workflow-search.rst",
-    ignored_keys=("figures.gradient_flow_overlay",),
+    ignored_keys=("figures.gradient_flow_overlay", "figures.weight_histograms"),
 )

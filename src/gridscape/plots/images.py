@@ -188,3 +188,32 @@ def plot_class_counts(counts: pd.DataFrame, paths: PathList, title: str | None =
     fig.legend(loc="outside lower center", ncols=len(subsets))
     info = save_figure(fig, paths)
     return FigureInfo(info.paths, info.size_px, notes={"compact": compact})
+
+
+@styled
+def plot_augmentation_columns(
+    originals: np.ndarray,
+    columns: Sequence[tuple[str, np.ndarray]],
+    labels: Sequence[int],
+    classes: Sequence[str],
+    paths: PathList,
+    title: str,
+) -> FigureInfo:
+    """The originals in the first row (with their class names), then one row per augmentation
+    of the study applied alone, each row labelled with the augmentation and its parameters."""
+    originals = _check_images(originals, "originals")
+    if not columns:
+        raise ValueError("no augmentation columns to plot")
+    for header, images in columns:
+        if len(_check_images(images, header)) != len(originals):
+            raise ValueError(f"{header!r} has {len(images)} images, expected {len(originals)}")
+    rows = [("original", originals), *columns]
+    fig = new_figure(1.5 * len(originals) + 1.6, 1.62 * len(rows) + 0.6)
+    axes = fig.subplots(len(rows), len(originals), squeeze=False)
+    for r, (header, images) in enumerate(rows):
+        for c, label in enumerate(labels):
+            _show_image(axes[r, c], images[c], _class_name(label, classes) if r == 0 else "")
+        axes[r, 0].annotate(header, xy=(0.0, 0.5), xycoords="axes fraction", xytext=(-8, 0),
+                            textcoords="offset points", ha="right", va="center", fontsize=10.5, fontweight="bold")
+    fig.suptitle(title)
+    return save_figure(fig, paths)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gridscape.data.augment import AUGMENTATION_NAMES, DESCRIPTIONS
+from gridscape.data.augment import AUGMENTATION_NAMES, DESCRIPTIONS, Augmentation
 
 # The handout's order (question 7), with the package's names.
 HANDOUT_ORDER = ("hflip", "rotate10", "vflip", "shift5", "contrast", "noise", "rotate90")
@@ -180,16 +180,18 @@ def _shift_pixels(name: str = "shift5") -> int:
     return int("".join(c for c in name if c.isdigit()))
 
 
-def verdict_of(dataset: str, name: str) -> Verdict:
-    """The verdict on any augmentation the package has: the handout's seven, and the random crop
-    of the MLP course (``crop4``: a shift by up to 4 pixels with zero fill, on every image)."""
+def verdict_of(dataset: str, name: str, padding: int = 4) -> Verdict:
+    """The verdict on any augmentation the package has: the handout's seven, the random crop
+    of the MLP course (``crop4``: a shift by up to 4 pixels with zero fill, on every image) and
+    the LeNet-5 lab's crop padded by ``padding`` pixels (``crop``)."""
     for verdict in verdicts(dataset):
         if verdict.name == name:
             return verdict
-    if name == "crop4":
+    if name in ("crop4", "crop"):
         t = traits_for(dataset)
-        fits = _shift_pixels("crop4") <= t.border_pixels + 1
-        return Verdict("crop4", DESCRIPTIONS["crop4"], YES if fits else CARE, sentence(t.framing_note))
+        shift = _shift_pixels("crop4") if name == "crop4" else padding
+        fits = shift <= t.border_pixels + 1
+        return Verdict(name, Augmentation(name, padding=shift).describe(), YES if fits else CARE, sentence(t.framing_note))
     raise KeyError(f"no verdict on augmentation {name!r}; expected one of {', '.join(AUGMENTATION_NAMES)}")
 
 

@@ -7,6 +7,10 @@ from typing import Mapping
 
 import pandas as pd
 
+from gridscape.config.options import AUGMENTATION_KEYS
+from gridscape.data.augment import headers
+from gridscape.kinds import kind_of
+from gridscape.kinds.base import run_values
 from gridscape.data.registry import DATASETS
 
 from . import augmentations
@@ -106,8 +110,8 @@ def augment_context(config: Mapping) -> dict:
     name = config["dataset"]["name"]
     verdicts = augmentations.verdicts(name)
     chosen = get_key(config, "figures.augmentation", "hflip")
-    chosen_verdict = augmentations.verdict_of(name, chosen)
-    used = list(get_key(config, "train.augmentation", []) or [])
+    chosen_verdict = augmentations.verdict_of(name, chosen, int(get_key(config, "train.crop_padding", 4)))
+    used = headers(config["train"], run_values(config, kind_of(config).runs(config), AUGMENTATION_KEYS))
     clauses = []
     for items, phrase in (
         ([v for v in verdicts if v.verdict == augmentations.YES], "reasonable"),

@@ -17,13 +17,17 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from gridscape.config.keys import settings_text
+from gridscape.config.options import AUGMENTATION_KEYS
+from gridscape.data.augment import headers
+from gridscape.kinds.base import run_values
 from gridscape.kinds.experiments import EXPERIMENTS, experiment_runs
 
 from . import provenance
 from .config_text import config_yaml
 from .experiments_discussion import LARGE_GAP, discussion
+from .experiments_topics import topics
 from .data_context import data_context
-from .helpers import figure_pdfs
+from .helpers import MODEL_TITLES, figure_pdfs
 
 # A run is stuck when its last training loss is within this fraction of ln(classes) and its
 # accuracy below twice chance: it predicts (nearly) the uniform distribution, as the course's
@@ -40,6 +44,8 @@ class ExperimentReportInputs:
     counts: Path
     results: Path
     gradient_flows: Mapping[str, Path]  # by experiment name
+    histories: Mapping[str, Path]  # by experiment name
+    weight_stats: Path
     report_dir: Path
     figures_dir: Path
     benchmarks: Path | None = None
@@ -50,8 +56,10 @@ class ExperimentReportInputs:
 def describe_model(model: Mapping) -> dict:
     """Depth and variant of the experiment's network, for the table and the text."""
     if model["name"] != "vgg":
-        return {"name": model["name"], "depth": None, "convs": None, "variant": "", "batch_norm": False, "residual": False,
-                "residual_form": None}
+        batch_norm = bool(model.get("batch_norm", False))
+        return {"name": MODEL_TITLES.get(model["name"], model["name"]), "depth": None, "convs": None,
+                "variant": "BatchNorm" if batch_norm else "", "batch_norm": batch_norm, "residual": False,
+                "residual_form": None, "activation": model.get("activation"), "init": model.get("init", "default")}
     convs = 1 + model["num_stages"] * (2 * model["blocks_per_stage"] + 2)
     return {
         "name": "VGG",
@@ -141,8 +149,11 @@ def build_experiments_context(inputs: ExperimentReportInputs) -> dict:
     counts = pd.read_csv(inputs.counts, dtype={"class": str})
     results = pd.read_csv(inputs.results, dtype={"experiment": str, "label": str})
     flows = {name: pd.read_csv(path) for name, path in inputs.gradient_flows.items()}
+    histories = {name: pd.read_csv(path) for name, path in inputs.histories.items()}
     data = data_context(config, counts, {})
     rows = experiment_rows(config, results, flows, data["n_classes"])
+    chosen = topics(config, experiment_runs(config), rows, histories, pd.read_csv(inputs.weight_stats),
+                    int(data["n_val"]), math.log(data["n_classes"]))
     figures = figure_paths(inputs, [r["name"] for r in rows])
     for row in rows:
         row["figure"] = figures[f"gradient_flow/{row['name']}"]
@@ -158,6 +169,7 @@ def build_experiments_context(inputs: ExperimentReportInputs) -> dict:
         "config_yaml": config_yaml(config),
         "data": data,
         "experiments": rows,
+        "topics": chosen,
         "stuck": stuck,
         "learning": learning,
         "diverged": diverged,
@@ -170,7 +182,7 @@ def build_experiments_context(inputs: ExperimentReportInputs) -> dict:
         "epochs": int(config["train"]["epochs"]),
         "train": config["train"],
         "optimizer": config["optimizer"],
-        "augmentation": list(config["train"]["augmentation"]),
+        "augmentation": headers(config["train"], run_values(config, experiment_runs(config), AUGMENTATION_KEYS)),
         "figures": figures,
         "provenance": provenance.provenance(
             config, inputs.repo or Path.cwd(), {"device": str(first["device"])},
@@ -187,4 +199,6 @@ def context_from_files(inputs: Mapping[str, Any], common: Mapping[str, Any]) -> 
     return build_experiments_context(ExperimentReportInputs(
         **common, counts=Path(inputs["counts"]), results=Path(inputs["results"]),
         gradient_flows=dict(zip(names, map(Path, inputs["gradient_flows"]))),
+        histories=dict(zip(names, map(Path, inputs["histories"]))),
+        weight_stats=Path(inputs["weight_stats"]),
     ))
