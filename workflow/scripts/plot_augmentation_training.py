@@ -3,7 +3,7 @@
 import torch
 
 from gridscape.data import load_prepared
-from gridscape.data.augment import apply_augmentations, figure_columns, to_uint8
+from gridscape.data.augment import apply_augmentations, figure_columns, headers, to_uint8
 from gridscape.data.split import subset_indices
 from gridscape.logs import log_to_file
 from gridscape.plots.images import plot_augmentation_columns
@@ -19,7 +19,7 @@ for header, augmentation in figure_columns(snakemake.params.train, snakemake.par
     generator = torch.Generator().manual_seed(int(snakemake.params.train["seed"]))
     augmented = to_uint8(apply_augmentations(originals, [augmentation], generator, probability=1.0))
     columns.append((header, augmented.numpy()))
-order = ", then ".join(header for header, _ in figure_columns(snakemake.params.train))
+order = ", then ".join(headers(snakemake.params.train, snakemake.params.axes))
 plot_augmentation_columns(
     originals.numpy(), columns, data.train_labels[indices], data.classes, list(snakemake.output),
     title=f"Training augmentations, each alone (in training: {order})",

@@ -20,6 +20,11 @@ AXIS_NAMES = {
     "train.epochs": "number of epochs",
     "train.seed": "random seed",
     "model.activation": "activation function",
+    "model.batch_norm": "BatchNorm",
+    "model.init": "initialisation",
+    "optimizer.l1": "L1 penalty",
+    "train.flip_p": "flip probability",
+    "train.crop_padding": "crop padding",
 }
 METRIC_NAMES = {"val_acc": "validation accuracy", "val_loss": "validation loss"}
 # The handout's five tunable hyperparameters, in its order.

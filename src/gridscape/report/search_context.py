@@ -180,6 +180,10 @@ def final_context(config: Mapping, metrics: Mapping, history: pd.DataFrame, data
     return {
         "test_acc": test_acc,
         "test_loss": finite(metrics.get("test_loss")),
+        # the initial weights (θ0) on the test set: a model that learned nothing scores ln C
+        "initial_test_loss": finite(metrics.get("initial_test_loss")),
+        "initial_test_acc": finite(metrics.get("initial_test_acc")),
+        "chance_loss": math.log(data["n_classes"]),
         "n_test": int(metrics.get("n_test", data["n_test"])),
         "correct": round(test_acc * int(metrics.get("n_test", data["n_test"]))) if test_acc is not None else None,
         "train_on": train_on,
