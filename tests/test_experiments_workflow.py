@@ -78,7 +78,8 @@ def test_gradient_flow_is_recorded_per_epoch_and_layer(study):
 
 def test_figures_and_report_exist_and_show_the_experiments(study):
     figures = study / "figures"
-    names = ["experiments_curves", "gradient_flow_overlay", "gallery", "class_counts", "augmentation"]
+    names = ["experiments_curves", "gradient_flow_overlay", "gallery", "class_counts", "augmentation",
+             "augmentation_training", "weight_histograms"]
     names += [f"gradient_flow/{run['name']}" for run in RUNS]
     for name in names:
         for ext in ("png", "pdf"):
