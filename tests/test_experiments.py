@@ -277,15 +277,19 @@ def test_the_discussion_compares_only_what_differs_and_proposes_from_the_numbers
         row("VGG38 BN lr", 1e-2, 0.50, 0.55, 0.50, {"model.block": "bn", "optimizer.lr": 1e-2}, variant="BatchNorm"),
         row("VGG08", 1e-3, 0.48, 0.52, 0.48, {"model.blocks_per_stage": 0}, depth=8),
     ]
-    result = discussion(rows, rows[2], epochs=10)
-    assert result["rate_pairs"] == [{"better": "VGG38 BN lr", "worse": "VGG38 BN", "better_lr": 0.01, "worse_lr": 0.001,
-                                     "difference": pytest.approx(0.05)}]
+    # as experiments_topics.one_key_pairs gives the two runs that differ only in the rate
+    pair = {"key": "optimizer.lr", "first": "VGG38 BN", "second": "VGG38 BN lr", "first_value": "0.001",
+            "second_value": "0.01", "difference": 0.05, "se": 0.01, "z": 5.0, "real": True}
+    result = discussion(rows, rows[2], epochs=10, rate_pairs=[pair])
+    assert result["rate_pairs"] == [pair]
     assert [f["fixed"] for f in result["fixes"]] == ["VGG38 BN", "VGG38 BN lr"]  # VGG08 is not of that depth
     assert [g["label"] for g in result["large_gaps"]] == ["VGG38 BN"]
     further = " ".join(result["further"])
     assert "VGG38 BN lr was best at its last epoch (10)" in further
     assert "25.0 percentage points (VGG38 BN)" in further
-    assert "Learning rate 0.01 validated better than 0.001 for VGG38 BN lr" in further
+    assert "Learning rate 0.01 validated better than 0.001 (VGG38 BN lr against VGG38 BN), beyond the noise" in further
+    noise = discussion(rows, rows[2], epochs=10, rate_pairs=[{**pair, "difference": 0.005, "z": 0.5, "real": False}])
+    assert "Learning rates 0.001 and 0.01 (VGG38 BN, VGG38 BN lr) validate within the noise" in " ".join(noise["further"])
     assert "Each experiment ran once" in further
     # a best model that peaked before the end gets no "train longer"
     assert "last epoch" not in " ".join(discussion(rows, rows[1], epochs=10)["further"])

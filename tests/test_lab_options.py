@@ -207,7 +207,14 @@ def test_l1_penalty_is_the_gradient_of_l1_times_the_sum_of_abs_weights():
     for (name, p), q in zip(model.named_parameters(), twin.parameters()):
         assert torch.allclose(p, q, rtol=1e-5, atol=1e-7), name
     # the biases took no penalty: their step is the data loss's alone, unlike the weights'
-    assert not torch.allclose(dict(model.named_parameters())["features.0.weight"], lenet().features[0].weight)
+    alone = lenet()
+    alone_loss = nn.functional.cross_entropy(alone(images), labels)
+    alone_loss.backward()
+    with torch.no_grad():
+        for p in alone.parameters():
+            p -= 0.1 * p.grad
+    for (name, p), q in zip(model.named_parameters(), alone.parameters()):
+        assert torch.allclose(p, q, rtol=1e-5, atol=1e-7) == (p.ndim == 1), name
 
 
 def test_initial_metrics_are_those_of_the_untrained_model_near_ln_c():
@@ -220,3 +227,29 @@ def test_initial_metrics_are_those_of_the_untrained_model_near_ln_c():
     assert result.initial["initial_train_loss"] == pytest.approx(untrained_loss, rel=1e-6)
     assert abs(result.initial["initial_val_loss"] - math.log(10)) < 0.05
     assert result.history[0]["train_loss"] != result.initial["initial_train_loss"]
+
+
+def test_the_lab_keys_at_their_defaults_retrain_nothing_that_existed_before():
+    """Snakemake reruns a job whose params changed: the training params of a study that does
+    not use the lab's keys are those it had before they existed, so its models are kept."""
+    import yaml
+    from pathlib import Path
+
+    from gridscape.config import load_schema
+    from gridscape.config.schema import defaults_of
+    from gridscape.config.triggers import training_settings
+
+    defaults = defaults_of(load_schema())
+    repo = Path(__file__).resolve().parents[1]
+    before = {
+        "model": {"name", "activation", "num_filters", "num_stages", "blocks_per_stage", "block", "residual"},
+        "optimizer": {"name", "lr", "momentum", "weight_decay", "schedule", "min_lr"},
+        "train": {"seed", "batch_size", "epochs", "eval_batch_size", "augmentation", "normalization", "channels_last"},
+    }
+    for path in ("config/config.yaml", "config/mlp-cw2-cifar100.yaml"):
+        settings = training_settings(validate(yaml.safe_load((repo / path).read_text())), defaults)
+        assert {section: set(settings[section]) for section in before} == before, path
+    lab = validate(yaml.safe_load((repo / "config/lab-lenet5-tuning.yaml").read_text()))
+    settings = training_settings(lab, defaults)
+    assert (settings["train"]["flip_p"], settings["train"]["crop_padding"]) == (0.6, 3)
+    assert "l1" not in settings["optimizer"] and "batch_norm" not in settings["model"]

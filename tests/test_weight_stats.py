@@ -202,3 +202,19 @@ def test_import_does_not_load_torch(module: str) -> None:
     code = f"import sys, {module}; assert 'torch' not in sys.modules, 'torch was imported'"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_non_finite_weights_are_left_out_of_the_bins_and_counted(tmp_path):
+    """A diverged run's NaN and infinite weights: the bins come from the finite ones, and the
+    legend says how many were left out."""
+    from gridscape.plots.weights import _bins, _magnitudes, _non_finite
+
+    diverged = {"w": np.array([[np.nan, np.inf], [0.5, 0.01]])}
+    healthy = {"w": np.array([[0.2, 0.3], [0.001, 0.02]])}
+    assert list(_magnitudes(diverged)) == [0.5, 0.01] and _non_finite(diverged) == 2
+    edges = _bins({"a": diverged, "b": healthy})
+    assert np.isfinite(edges).all() and edges[-1] == pytest.approx(0.5)
+    info = plot_weight_histograms({"a": diverged, "b": healthy}, {"a": "A", "b": "B"},
+                                  [tmp_path / "h.png", tmp_path / "h.pdf"], title="t")
+    assert (tmp_path / "h.png").read_bytes().startswith(b"\x89PNG")
+    assert info.notes["panels"] == ["all weights", "w"]

@@ -107,7 +107,12 @@ def run_experiment(
 def results_table(metrics: Sequence[Mapping[str, Any]], labels: Sequence[str] | None = None) -> pd.DataFrame:
     """results.csv: one row per experiment, in the config's order; ``labels`` (the config's
     current ones) replace those recorded at training time."""
-    table = pd.DataFrame([{column: row[column] for column in RESULT_COLUMNS} for row in metrics], columns=RESULT_COLUMNS)
+    # a metrics.json written before the initial metrics existed has none: NaN, not a crash
+    table = pd.DataFrame(
+        [{column: row.get(column, math.nan) if column in INITIAL_METRICS else row[column] for column in RESULT_COLUMNS}
+         for row in metrics],
+        columns=RESULT_COLUMNS,
+    )
     if labels is not None:
         table["label"] = list(labels)
     return table

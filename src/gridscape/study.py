@@ -86,10 +86,11 @@ def train_on_split(
     record_gradients: bool = False,
     keep_best: bool = False,
     checkpointer: Checkpointer | None = None,
+    record_initial: bool = True,
 ) -> TrainedModel:
     """Train the configured model on ``train_subsets`` of the split; evaluate each epoch on
     the validation part (``eval_on='val'``) or the official test set (``eval_on='test'``).
-    See ``train.train`` for ``keep_best`` and ``checkpointer``; ``record_gradients`` records
+    See ``train.train`` for ``keep_best``, ``checkpointer`` and ``record_initial``; ``record_gradients`` records
     the gradient flow."""
     device = resolve_device(config["device"])
     log.info("device %s, %d threads, torch %s", device, torch.get_num_threads(), torch.__version__)
@@ -104,7 +105,7 @@ def train_on_split(
     gradient_flow = GradientFlow(model) if record_gradients else None
     result = train(
         model, train_data, eval_data, config["optimizer"], config["train"], eval_name=eval_on,
-        gradient_flow=gradient_flow, keep_best=keep_best, checkpointer=checkpointer,
+        gradient_flow=gradient_flow, keep_best=keep_best, checkpointer=checkpointer, record_initial=record_initial,
     )
     return TrainedModel(model, initial_state, result, gradient_flow)
 

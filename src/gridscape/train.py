@@ -184,6 +184,7 @@ def train(
     keep_best: bool = False,
     objective: Objective = CLASSIFICATION,
     checkpointer: Checkpointer | None = None,
+    record_initial: bool = True,
 ) -> TrainResult:
     """Train ``model`` for ``train_config['epochs']`` epochs on ``objective``'s loss, evaluating
     on ``eval_data`` each epoch.
@@ -196,6 +197,8 @@ def train(
     such epoch on ties; only epochs with a finite evaluation loss). With a ``checkpointer`` the
     loop resumes from its checkpoint, if it has a usable one, and writes one when it is due:
     the results are those of a run never interrupted (same device and thread count).
+    ``record_initial`` evaluates the model on both sets before the first step
+    (``TrainResult.initial``).
     """
     if train_config["channels_last"]:
         model = model.to(memory_format=torch.channels_last)
@@ -209,7 +212,7 @@ def train(
     best_key = f"{eval_name}_{objective.best}"
     loop = _Loop(model, optimizer, scheduler, generator, result, gradient_flow)
     first_epoch, partial = loop.resume(checkpointer, n_batches)
-    if first_epoch == 1 and partial is None:
+    if record_initial and first_epoch == 1 and partial is None:
         eval_batch_size = int(train_config["eval_batch_size"])
         result.initial = initial_metrics({
             "train": evaluate_metrics(model, train_data, eval_batch_size, objective),
@@ -240,10 +243,11 @@ def train(
             loss = objective.loss(output, images, labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            if penalised:
-                add_l1_gradient(penalised, l1)
+            # the gradient flow records the data loss's gradient, as weight decay's is not in it either
             if gradient_flow is not None:
                 gradient_flow.after_backward()
+            if penalised:
+                add_l1_gradient(penalised, l1)
             optimizer.step()
             epoch_state.add(loss.detach(), labels.shape[0], objective.keep(output, images, labels))
             if checkpointer is not None and epoch_state.step < n_batches and checkpointer.due(epoch_end=False):

@@ -28,7 +28,8 @@ def run_final(
     data = load_dataset(data_path, config["dataset"]["name"])
     with checkpointer or nullcontext():
         trained = train_on_split(
-            config, data, read_split(split_path), final_subsets(train_on), "test", checkpointer=checkpointer
+            config, data, read_split(split_path), final_subsets(train_on), "test", checkpointer=checkpointer,
+            record_initial=False,  # evaluate_final measures θ0 on the test set from init.safetensors
         )
     if trained.result.status != "ok":
         raise RuntimeError(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 # The sections every study has, whatever its kind.
-COMMON_SECTIONS = frozenset({"study", "title", "kind"})
+COMMON_SECTIONS = frozenset({"study", "title", "notes", "kind"})
 
 
 def always(_config: Mapping) -> bool:

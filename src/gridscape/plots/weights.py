@@ -34,9 +34,16 @@ def _panel_names(models: Mapping[str, Mapping[str, np.ndarray]]) -> list[str]:
 
 
 def _magnitudes(weights: Mapping[str, np.ndarray]) -> np.ndarray:
+    """|w| of the finite weights: a diverged run's NaN or infinite weights have no place on a
+    log axis (``_non_finite`` counts them for the legend)."""
     if not weights:
         return np.zeros(0)
-    return np.abs(np.concatenate([np.asarray(w, dtype=np.float64).ravel() for w in weights.values()]))
+    values = np.abs(np.concatenate([np.asarray(w, dtype=np.float64).ravel() for w in weights.values()]))
+    return values[np.isfinite(values)]
+
+
+def _non_finite(weights: Mapping[str, np.ndarray]) -> int:
+    return int(sum((~np.isfinite(np.asarray(w, dtype=np.float64))).sum() for w in weights.values()))
 
 
 def _bins(models: Mapping[str, Mapping[str, np.ndarray]]) -> np.ndarray:
@@ -81,7 +88,9 @@ def plot_weight_histograms(models: Mapping[str, Mapping[str, np.ndarray]], label
         for experiment, weights in models.items():
             selected = weights if panel == ALL_PANEL else {k: v for k, v in weights.items() if k == panel}
             values = _magnitudes(selected)
-            series.append((literal(labels.get(experiment, experiment)), colours[experiment], values))
+            label = literal(labels.get(experiment, experiment))
+            missing = _non_finite(weights) if panel == ALL_PANEL else 0
+            series.append((f"{label} ({missing:,} not finite)" if missing else label, colours[experiment], values))
         _draw_panel(ax, series, bins, panel)
     for ax in axes[len(panels):]:
         ax.remove()  # the last grid row may be partly empty

@@ -89,6 +89,8 @@ def network_context(config: Mapping, layers: pd.DataFrame, forward: Mapping) -> 
         "n_conv": sum(t.startswith("Conv") for t in types),
         "n_linear": sum(t == "Linear" for t in types),
         "n_pool": sum("Pool" in t for t in types),
+        "batch_norm": any(t.startswith("BatchNorm") for t in types),
+        "init": get_key(config, "model.init", "default"),
         "activation_type": next((r["type"] for r in rows if r["description"].endswith("activation")), ""),
         # a pooling layer straight before an activation (LeNet-5 with ReLU, models.lenet.POOL_FIRST)
         "pool_first": any("Pool" in a["type"] and b["description"].endswith("activation") for a, b in zip(rows, rows[1:])),

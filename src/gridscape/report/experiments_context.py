@@ -69,6 +69,7 @@ def describe_model(model: Mapping) -> dict:
         "batch_norm": model["block"] in ("bn", "bn_rc"),
         "residual": model["block"] in ("rc", "bn_rc"),
         "residual_form": model.get("residual", "identity") if model["block"] in ("rc", "bn_rc") else None,
+        "activation": None, "init": model.get("init", "default"),
     }
 
 
@@ -174,7 +175,8 @@ def build_experiments_context(inputs: ExperimentReportInputs) -> dict:
         "learning": learning,
         "diverged": diverged,
         "best": best,
-        "discussion": discussion(rows, best if learning else None, int(config["train"]["epochs"])),
+        "discussion": discussion(rows, best if learning else None, int(config["train"]["epochs"]),
+                                 chosen["pairs_by_key"].get("optimizer.lr", [])),
         "large_gap": LARGE_GAP,
         "chance_loss": math.log(data["n_classes"]),
         "chance_acc": 1.0 / data["n_classes"],

@@ -7,33 +7,12 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from gridscape.config.keys import format_value
-
 from .helpers import finite
 
 # A generalisation gap (last training accuracy minus last validation accuracy) above this is
 # called large: the training curve's accuracy is a running mean under augmentation, so small
 # gaps say little.
 LARGE_GAP = 0.10
-
-
-def rate_pairs(rows: Sequence[Mapping]) -> list[dict]:
-    """Experiments that differ only in the learning rate: which rate validated better, by how much."""
-    pairs = []
-    for i, first in enumerate(rows):
-        for second in rows[i + 1:]:
-            a, b = dict(first["params"]), dict(second["params"])
-            a_lr, b_lr = a.pop("optimizer.lr", None), b.pop("optimizer.lr", None)
-            if a != b or float(first["lr"]) == float(second["lr"]) or (a_lr is None and b_lr is None):
-                continue
-            va, vb = finite(first["val_acc"]), finite(second["val_acc"])
-            if va is None or vb is None:
-                continue
-            better, worse = (first, second) if va >= vb else (second, first)
-            pairs.append({"better": better["label"], "worse": worse["label"],
-                          "better_lr": float(better["lr"]), "worse_lr": float(worse["lr"]),
-                          "difference": abs(va - vb)})
-    return pairs
 
 
 def fix_effects(rows: Sequence[Mapping]) -> list[dict]:
@@ -44,20 +23,22 @@ def fix_effects(rows: Sequence[Mapping]) -> list[dict]:
         if not row["learning"]:
             continue
         for base in stuck:
-            if row["model"].get("depth") == base["model"].get("depth"):
+            # only networks of a known depth (VGG's): a LeNet's depth is not a variant
+            if row["model"].get("depth") is not None and row["model"].get("depth") == base["model"].get("depth"):
                 effects.append({"fixed": row["label"], "stuck": base["label"],
                                 "variant": row["model"].get("variant"), "val_acc": float(row["val_acc"])})
                 break
     return effects
 
 
-def discussion(rows: Sequence[Mapping], best: Mapping, epochs: int) -> dict:
-    """What the results support, and the next experiments they suggest."""
+def discussion(rows: Sequence[Mapping], best: Mapping, epochs: int, rate_pairs: Sequence[Mapping] = ()) -> dict:
+    """What the results support, and the next experiments they suggest. ``rate_pairs``: the
+    runs that differ only in the learning rate (``experiments_topics.one_key_pairs``)."""
     learning = [r for r in rows if r["learning"]]
     gaps = [{"label": r["label"], "gap": float(r["last_train_acc"]) - float(r["last_val_acc"])}
             for r in learning if finite(r["last_train_acc"]) is not None and finite(r["last_val_acc"]) is not None]
     large = [g for g in gaps if g["gap"] > LARGE_GAP]
-    pairs = rate_pairs(rows)
+    pairs = [p for p in rate_pairs if p["se"] is not None]
     further = []
     if best and int(best["test_epoch"]) == int(best["epochs_run"]) == epochs:
         further.append(
@@ -71,10 +52,19 @@ def discussion(rows: Sequence[Mapping], best: Mapping, epochs: int) -> dict:
             "weight decay, stronger augmentation or dropout would test whether that gap can be closed."
         )
     for pair in pairs:
-        further.append(
-            f"Learning rate {format_value(pair['better_lr'])} validated better than {format_value(pair['worse_lr'])} "
-            f"for {pair['better']}; rates between and beyond the two would locate the best one."
-        )
+        better, worse = ("second", "first") if pair["difference"] >= 0 else ("first", "second")
+        if pair["real"]:
+            further.append(
+                f"Learning rate {pair[better + '_value']} validated better than {pair[worse + '_value']} "
+                f"({pair[better]} against {pair[worse]}), beyond the noise of the validation set; rates between "
+                "and beyond the two would locate the best one."
+            )
+        else:
+            further.append(
+                f"Learning rates {pair['first_value']} and {pair['second_value']} ({pair['first']}, {pair['second']}) "
+                "validate within the noise of the validation set: more validation images or repeated seeds would "
+                "be needed to tell them apart."
+            )
     further.append(
         "Each experiment ran once, from one seed: repeating them with other seeds (train.seed) would measure "
         "how much of every difference in the table is the noise of training itself."

@@ -16,13 +16,14 @@ import math
 from itertools import combinations
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from gridscape.config.keys import format_value, get_key
 from gridscape.kinds.base import Run
 from gridscape.weight_stats import ALL, NEAR_ZERO
 
-from .helpers import finite
+from .helpers import INITIAL_LOSS_TOLERANCE, finite
 from .search_context import difference_se
 
 # the settings each section is about; a section appears when one of its keys varies
@@ -34,8 +35,6 @@ TOPIC_KEYS = {
 }
 # a difference is called real when it exceeds this many standard errors
 NOISE_Z = 2.0
-# an initial loss this close to ln C is "at the loss of a uniform guess" (the lab's check)
-INITIAL_LOSS_TOLERANCE = 0.05
 
 
 def settings_of(config: Mapping, runs: Sequence[Run]) -> dict[str, dict[str, Any]]:
@@ -52,10 +51,13 @@ def varied_keys(settings: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 
 def one_key_pairs(rows: Sequence[Mapping], settings: Mapping[str, Mapping[str, Any]], n_val: int) -> list[dict]:
-    """Pairs of runs that differ in exactly one setting: the validation accuracy each reached,
-    the difference (second minus first), its standard error and whether it exceeds noise."""
+    """Pairs of runs that differ in exactly one setting and did not diverge: the validation
+    accuracy each reached, the difference (second minus first), its standard error and whether
+    it exceeds noise. The standard error treats the two accuracies as independent; measured on
+    the same images they are positively correlated, so it overstates the noise (a conservative
+    verdict)."""
     pairs = []
-    for first, second in combinations(rows, 2):
+    for first, second in combinations([r for r in rows if not r.get("diverged")], 2):
         a, b = settings[first["name"]], settings[second["name"]]
         differing = [key for key in a if format_value(a[key]) != format_value(b[key])]
         if len(differing) != 1:
@@ -76,11 +78,39 @@ def one_key_pairs(rows: Sequence[Mapping], settings: Mapping[str, Mapping[str, A
 
 
 def smoothness(history: pd.DataFrame) -> float | None:
-    """Mean |change| of the validation accuracy from one epoch to the next (None for one epoch)."""
-    values = history["val_acc"].astype(float).to_numpy()
-    if len(values) < 2:
+    """Mean |change| of the validation accuracy from one epoch to the next over the second half
+    of the run, after the first climb (which measures how fast a network learns, not how
+    smooth its curve is); None with fewer than two epochs in that half or a non-finite value."""
+    values = history["val_acc"].astype(float).to_numpy()[len(history) // 2:]
+    if len(values) < 2 or not np.isfinite(values).all():
         return None
     return float(abs(values[1:] - values[:-1]).mean())
+
+
+def smoothness_floor(accuracy: float, n_val: int) -> float:
+    """The mean |change| between two epochs that the validation set's sampling alone gives a
+    model of constant accuracy p: the difference of two accuracies on n images has standard
+    deviation sqrt(2 p (1 - p) / n), and a normal's mean absolute value is sqrt(2 / pi) times it."""
+    return math.sqrt(2 / math.pi) * math.sqrt(2 * accuracy * (1 - accuracy) / n_val)
+
+
+def smoothness_verdicts(pairs: Sequence[Mapping], rows: Sequence[Mapping], n_val: int) -> list[dict]:
+    """For each pair that differs only in BatchNorm: which curve fluctuates less in its second
+    half, and whether the difference exceeds what the validation set's sampling gives."""
+    by_label = {row["label"]: row for row in rows}
+    verdicts = []
+    for pair in pairs:
+        a, b = by_label[pair["first"]], by_label[pair["second"]]
+        with_bn, without = (b, a) if b["model"]["batch_norm"] else (a, b)
+        if with_bn["smoothness"] is None or without["smoothness"] is None:
+            continue
+        accuracy = ((finite(with_bn["val_acc"]) or 0.0) + (finite(without["val_acc"]) or 0.0)) / 2
+        floor = smoothness_floor(accuracy, n_val)
+        difference = without["smoothness"] - with_bn["smoothness"]
+        verdict = "smoother" if difference > floor else "rougher" if difference < -floor else "same"
+        verdicts.append({"with_bn": with_bn["label"], "without": without["label"], "with_bn_value": with_bn["smoothness"],
+                         "without_value": without["smoothness"], "floor": floor, "verdict": verdict})
+    return verdicts
 
 
 def initial_rows(rows: Sequence[Mapping], histories: Mapping[str, pd.DataFrame], chance_loss: float) -> list[dict]:
@@ -108,6 +138,8 @@ def weight_rows(rows: Sequence[Mapping], settings: Mapping[str, Mapping[str, Any
     overall = stats[stats["parameter"] == ALL].set_index("experiment")
     out = []
     for row in rows:
+        if row.get("diverged"):
+            continue
         run_settings = settings[row["name"]]
         l1 = run_settings.get("optimizer.l1", config["optimizer"].get("l1", 0.0))
         decay = run_settings.get("optimizer.weight_decay", config["optimizer"]["weight_decay"])
@@ -153,16 +185,22 @@ def topics(
         row["smoothness"] = smoothness(histories[row["name"]])
     initial = initial_rows(rows, histories, chance_loss)
     weights = weight_rows(rows, settings, weight_stats, config)
+    pairs = [p for p in pairs if p["se"] is not None]
     by_key = {key: [p for p in pairs if p["key"] == key] for key in varied}
-    in_sections = {key for topic, keys in TOPIC_KEYS.items() if shown[topic] and topic != "depth" for key in keys}
+    # the discussion compares the learning rates (experiments_discussion), the sections their own keys
+    in_sections = {"optimizer.lr"} | {key for topic, keys in TOPIC_KEYS.items() if shown[topic] and topic != "depth"
+                                      for key in keys}
     return {
         "shown": shown,
         "varied": varied,
         "pairs": pairs,
         "pairs_by_key": by_key,
+        "smoothness": smoothness_verdicts(by_key.get("model.batch_norm", []), rows, n_val),
+        "activations": _grouped(rows, lambda row: row["model"].get("activation") or "the model's own"),
         "other_pairs": [p for p in pairs if p["key"] not in in_sections],
         "initial": initial,
         "initial_range": _range([r["initial_val_loss"] for r in initial]),
+        "initial_missing": [r["label"] for r in initial if r["initial_val_loss"] is None],
         "initial_off": [r for r in initial if r["initial_val_loss"] is not None and not r["near_chance"]],
         "initial_tolerance": INITIAL_LOSS_TOLERANCE,
         "weights": weights,
@@ -176,3 +214,11 @@ def topics(
 def _range(values: Sequence[float | None]) -> dict | None:
     present = [v for v in values if v is not None and math.isfinite(v)]
     return {"low": min(present), "high": max(present)} if present else None
+
+
+def _grouped(rows: Sequence[Mapping], value_of) -> list[dict]:
+    """The runs' labels grouped by a value, in the order values first appear."""
+    groups: dict[str, list[str]] = {}
+    for row in rows:
+        groups.setdefault(value_of(row), []).append(row["label"])
+    return [{"name": name, "labels": labels} for name, labels in groups.items()]

@@ -27,6 +27,8 @@ AXIS_NAMES = {
     "train.crop_padding": "crop padding",
 }
 METRIC_NAMES = {"val_acc": "validation accuracy", "val_loss": "validation loss"}
+# an initial loss this close to ln C is "at the loss of a uniform guess" (the LeNet-5 lab's check)
+INITIAL_LOSS_TOLERANCE = 0.05
 # The handout's five tunable hyperparameters, in its order.
 HANDOUT_KEYS = ("train.seed", "optimizer.lr", "optimizer.momentum", "train.batch_size", "train.epochs")
 # The search kind's figures, as its registry entry declares them (names under figures/).

@@ -11,6 +11,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from .helpers import (
+    INITIAL_LOSS_TOLERANCE,
     METRIC_NAMES,
     HANDOUT_KEYS,
     finite,
@@ -184,6 +185,7 @@ def final_context(config: Mapping, metrics: Mapping, history: pd.DataFrame, data
         "initial_test_loss": finite(metrics.get("initial_test_loss")),
         "initial_test_acc": finite(metrics.get("initial_test_acc")),
         "chance_loss": math.log(data["n_classes"]),
+        "initial_tolerance": INITIAL_LOSS_TOLERANCE,
         "n_test": int(metrics.get("n_test", data["n_test"])),
         "correct": round(test_acc * int(metrics.get("n_test", data["n_test"]))) if test_acc is not None else None,
         "train_on": train_on,

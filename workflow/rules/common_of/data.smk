@@ -1,20 +1,19 @@
 # The module-level names and input functions of data.smk.
 
+from gridscape.config.schema import defaults_of
+from gridscape.config.triggers import training_settings
 from gridscape.data.registry import DATASETS
 from gridscape.gpus import visible_gpu_count
 
 DATASET = DATASETS[config["dataset"]["name"]]
 DATA_DIR = f"{config['dataset']['root']}/{DATASET.name}"
-TRAINING_SECTIONS = ("split", "model", "optimizer", "train", "device")
+SCHEMA_DEFAULTS = defaults_of(load_schema(SCHEMA))
 
 
 def training_config(base=config):
     """The config that changes a trained model (rerun triggers on these only): not the
-    download mirror, the figures or the landscape."""
-    return {
-        "dataset": {"name": base["dataset"]["name"]},
-        **{key: base[key] for key in TRAINING_SECTIONS},
-    }
+    download mirror, the figures or the landscape (gridscape/config/triggers.py)."""
+    return training_settings(base, SCHEMA_DEFAULTS)
 
 
 def is_gpu_job():
