@@ -46,7 +46,7 @@ def describe(module: nn.Module) -> str:
         return "flatten"
     if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
         return f"batch norm, {module.num_features} features"
-    if isinstance(module, (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.GELU, nn.ELU)):
+    if isinstance(module, (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.GELU, nn.ELU, nn.SiLU)):
         return f"{type(module).__name__} activation"
     if isinstance(module, nn.Dropout):
         return f"dropout p={module.p}"
