@@ -81,7 +81,8 @@ def check_finite(config: Mapping) -> None:
 
 def check_residual_form(configs: list[Mapping]) -> None:
     """``model.residual: after_sum`` shapes residual blocks: some run must have them."""
-    shaped = [c for c in configs if c["model"]["name"] == "vgg" and c["model"].get("residual", "identity") != "identity"]
+    shaped = [c for c in configs if "model" in c and c["model"]["name"] == "vgg"
+              and c["model"].get("residual", "identity") != "identity"]
     if shaped and not any(c["model"]["block"] in ("rc", "bn_rc") for c in shaped):
         raise ConfigError(
             f"config key model.residual: {shaped[0]['model']['residual']!r} shapes residual blocks, but no run of "

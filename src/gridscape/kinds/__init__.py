@@ -13,12 +13,13 @@ from typing import Mapping
 
 from gridscape.config.errors import ConfigError
 
+from .autoencoder import AUTOENCODER
 from .base import Output, Run, StudyKind
 from .exercises import EXERCISES
 from .experiments import EXPERIMENTS
 from .search import SEARCH
 
-KINDS: dict[str, StudyKind] = {kind.name: kind for kind in (SEARCH, EXPERIMENTS, EXERCISES)}
+KINDS: dict[str, StudyKind] = {kind.name: kind for kind in (SEARCH, EXPERIMENTS, EXERCISES, AUTOENCODER)}
 
 
 def infer_kind(config: Mapping) -> str:
@@ -27,6 +28,8 @@ def infer_kind(config: Mapping) -> str:
     before ``kind:``, and the one whose section says what it is)."""
     if "exercises" in config:
         return "exercises"
+    if "autoencoder" in config:
+        return "autoencoder"
     experiments = config.get("experiments")
     if isinstance(experiments, Mapping) and experiments.get("runs"):
         return "experiments"

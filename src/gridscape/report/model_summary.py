@@ -36,6 +36,9 @@ def describe(module: nn.Module) -> str:
         kh, kw = module.kernel_size
         pad = f", padding {module.padding[0]}" if any(module.padding) else ""
         return f"convolution {kh}×{kw}, {module.in_channels} → {module.out_channels} channels{pad}"
+    if isinstance(module, nn.ConvTranspose2d):
+        kh, kw = module.kernel_size
+        return f"transposed convolution {kh}×{kw}, {module.in_channels} → {module.out_channels} channels, stride {module.stride[0]}"
     if isinstance(module, nn.Linear):
         return f"fully connected, {module.in_features} → {module.out_features}"
     if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)):
