@@ -58,7 +58,7 @@ def test_the_config_names_what_is_wrong():
         (study(autoencoder={"architectures": {"fc": {"hidden": [64]}}, "mean_latent": ["conv"]}), "autoencoder.mean_latent"),
         (study(autoencoder={"architectures": {}}), "autoencoder.architectures"),
         (study(model={"name": "lenet5"}), "config key model"),
-        ({"study": "s", "autoencoder": {"latent_sizes": [2]}}, "config key autoencoder"),  # a search study
+        ({"study": "s", "kind": "search", "autoencoder": {"latent_sizes": [2]}}, "config key autoencoder"),
     ]
     for config, key in cases:
         with pytest.raises(ConfigError) as error:
@@ -123,3 +123,20 @@ def test_the_report_and_figures_say_it_from_the_files(ae_study):
         assert f"{parameters:,}".replace(",", " ") in text.replace("\u2009", " ") or str(parameters) in text
     assert "is an assumption" in text and "Assumptions and notes" in text
     assert "The mean code" in text
+
+
+def test_a_zero_output_bias_keeps_the_convolutional_decoder_alive_at_the_start():
+    """With PyTorch's own last bias the seed-0 convolutional autoencoder (code of 32, digits'
+    32x32) outputs zero on every pixel before any step: its ReLU output is dead and no gradient
+    flows. With the zero bias gridscape starts from, a share of the pixels is alive (15 % here)."""
+    from gridscape.train import seed_everything
+
+    images = torch.rand(64, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    alive = {}
+    for bias in ("default", "zero"):
+        seed_everything(0)
+        model = build_autoencoder("conv", {"channels": [16, 32], "kernel": 3}, (1, 32, 32), 32, "relu", bias)
+        with torch.no_grad():
+            alive[bias] = float((model(images) > 0).float().mean())
+    assert alive["default"] == 0.0
+    assert alive["zero"] > 0.1
