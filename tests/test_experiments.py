@@ -106,7 +106,9 @@ def test_results_table_is_checked_against_the_histories():
            "seconds": 1.0, "device": "cpu", "settings": {}, "initial_train_loss": 2.3, "initial_train_acc": 0.1,
            "initial_val_loss": 2.31, "initial_val_acc": 0.09}
     table = results_table([row])
-    assert list(table.columns)[-4:] == ["initial_train_loss", "initial_train_acc", "initial_val_loss", "initial_val_acc"]
+    assert list(table.columns)[-7:] == ["initial_train_loss", "initial_train_acc", "initial_val_loss", "initial_val_acc",
+                                        "n_train", "train_eval_loss", "train_eval_acc"]
+    assert table[["n_train", "train_eval_acc"]].isna().all().all()  # a metrics.json from before they existed
     check_table_against_histories(table, {"a": history})
     table.loc[0, "val_acc"] = 0.3
     with pytest.raises(ValueError, match="results of a: val_acc 0.3 differs from its history"):

@@ -29,10 +29,15 @@ log = logging.getLogger(__name__)
 
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
 INITIAL_METRICS = ("initial_train_loss", "initial_train_acc", "initial_val_loss", "initial_val_acc")
-# the initial metrics come last: the columns before them keep their places
+# the training images and the tested model on them in eval mode without augmentation: the
+# honest training accuracy for a gap to the test accuracy (the history's is a running mean
+# under augmentation while the weights move)
+TRAIN_EVAL_METRICS = ("n_train", "train_eval_loss", "train_eval_acc")
+# columns added later come last: the columns before them keep their places
 RESULT_COLUMNS = (
     "experiment", "label", "lr", "parameters", "status", "epochs_run", "test_epoch",
     *METRICS, "test_loss", "test_acc", *(f"last_{m}" for m in METRICS), "seconds", "device", *INITIAL_METRICS,
+    *TRAIN_EVAL_METRICS,
 )
 
 
@@ -46,10 +51,11 @@ def chosen_epoch(history: Sequence[Mapping[str, Any]], best_epoch: int | None, r
 def run_experiment(
     config: Mapping, experiment: Run, data_path: str, split_path: str,
     history_path: str, gradient_flow_path: str, model_path: str, metrics_path: str,
-    checkpoint: CheckpointPlace | None = None,
+    checkpoint: CheckpointPlace | None = None, indices_path: str | None = None,
 ) -> dict:
-    """Train, record and test one experiment; write its four files. Returns its metrics.
-    With a ``checkpoint`` place, the training resumes from and writes checkpoints there."""
+    """Train, record and test one experiment; write its files (with ``indices_path``, also the
+    training images it used). Returns its metrics. With a ``checkpoint`` place, the training
+    resumes from and writes checkpoints there."""
     run_config = experiment.apply(config)
     rule = run_config["experiments"]["test_epoch"]
     checkpointer = open_checkpoint(
@@ -72,6 +78,7 @@ def run_experiment(
     device = resolve_device(run_config["device"])
     test = to_tensors(data, "test", None, device, run_config["train"])
     test_loss, test_acc = evaluate(model, test, int(run_config["train"]["eval_batch_size"]))
+    train_eval_loss, train_eval_acc = evaluate(model, trained.train_data, int(run_config["train"]["eval_batch_size"]))
     chosen, last = history[epoch - 1], history[-1]
     metrics = {
         "experiment": experiment.name,
@@ -88,17 +95,25 @@ def run_experiment(
         "test_acc": test_acc,
         **{f"last_{m}": last[m] for m in METRICS},
         **trained.result.initial,
+        "n_train": len(trained.train_data),
+        "train_eval_loss": train_eval_loss,
+        "train_eval_acc": train_eval_acc,
         "seconds": trained.result.seconds,
         "n_test": len(test),
         "device": str(device),
         "threads": torch.get_num_threads(),
     }
     meta = {"experiment": experiment.name, "epoch": str(epoch), "settings": json.dumps(experiment.params)}
-    with io.atomic_paths([history_path, gradient_flow_path, model_path, metrics_path]) as (h, g, m, j):
+    paths = [history_path, gradient_flow_path, model_path, metrics_path, *([indices_path] if indices_path else [])]
+    with io.atomic_paths(paths) as written:
+        h, g, m, j = written[:4]
         io.write_csv(h, pd.DataFrame(history))
         io.write_csv(g, trained.gradient_flow.frame())
         io.write_safetensors(m, model.state_dict(), meta)
         io.write_json(j, metrics)
+        if indices_path:
+            io.write_csv(written[4], pd.DataFrame({"index": trained.train_indices,
+                                                   "label": data.train_labels[trained.train_indices]}))
     if checkpointer is not None:
         checkpointer.clear()
     return metrics
@@ -107,9 +122,10 @@ def run_experiment(
 def results_table(metrics: Sequence[Mapping[str, Any]], labels: Sequence[str] | None = None) -> pd.DataFrame:
     """results.csv: one row per experiment, in the config's order; ``labels`` (the config's
     current ones) replace those recorded at training time."""
-    # a metrics.json written before the initial metrics existed has none: NaN, not a crash
+    # a metrics.json written before the later columns existed has none: NaN, not a crash
+    later = (*INITIAL_METRICS, *TRAIN_EVAL_METRICS)
     table = pd.DataFrame(
-        [{column: row.get(column, math.nan) if column in INITIAL_METRICS else row[column] for column in RESULT_COLUMNS}
+        [{column: row.get(column, math.nan) if column in later else row[column] for column in RESULT_COLUMNS}
          for row in metrics],
         columns=RESULT_COLUMNS,
     )

@@ -18,7 +18,7 @@ from torch import nn
 from . import io
 from .data import DATASETS, PreparedData, load_prepared
 from .data.loader import TensorData
-from .data.split import subset_indices
+from .data.split import per_class_subset, subset_indices
 from .device import resolve_device
 from .gradient_flow import GradientFlow
 from .models import build_model
@@ -75,6 +75,8 @@ class TrainedModel:
     initial_state: dict[str, torch.Tensor]
     result: TrainResult
     gradient_flow: GradientFlow | None = None
+    train_indices: np.ndarray | None = None  # the images of the training set it was trained on
+    train_data: TensorData | None = None
 
 
 def train_on_split(
@@ -96,7 +98,12 @@ def train_on_split(
     log.info("device %s, %d threads, torch %s", device, torch.get_num_threads(), torch.__version__)
     model = new_model(config, data).to(device)
     initial_state = {k: v.detach().clone().cpu() for k, v in model.state_dict().items()}
-    train_data = to_tensors(data, "train", training_indices(split, train_subsets), device, config["train"])
+    per_class = config["train"].get("per_class")
+    if per_class is not None and list(train_subsets) != ["train"]:
+        raise ValueError(f"config key train.per_class: a subset of the training part, not of {'+'.join(train_subsets)}")
+    indices = (training_indices(split, train_subsets) if per_class is None
+               else per_class_subset(split, int(per_class), int(config["train"]["seed"])))
+    train_data = to_tensors(data, "train", indices, device, config["train"])
     if eval_on == "val":
         eval_data = to_tensors(data, "train", subset_indices(split, "val"), device, config["train"])
     else:
@@ -107,7 +114,7 @@ def train_on_split(
         model, train_data, eval_data, config["optimizer"], config["train"], eval_name=eval_on,
         gradient_flow=gradient_flow, keep_best=keep_best, checkpointer=checkpointer, record_initial=record_initial,
     )
-    return TrainedModel(model, initial_state, result, gradient_flow)
+    return TrainedModel(model, initial_state, result, gradient_flow, indices, train_data)
 
 
 def load_model(config: Mapping, data: PreparedData, model_path: str, device: torch.device) -> nn.Module:

@@ -208,7 +208,10 @@ def train(
     batch_size = int(train_config["batch_size"])
     augmentations = augmentations_of(train_config)
     result = TrainResult()
-    n_batches = math.ceil(len(train_data) / batch_size)
+    # an epoch's images: the training set once, or cycled to train.min_epoch_size
+    min_epoch_size = int(train_config.get("min_epoch_size", 0))
+    epoch_images = len(train_data) * max(1, math.ceil(min_epoch_size / len(train_data)))
+    n_batches = math.ceil(epoch_images / batch_size)
     best_key = f"{eval_name}_{objective.best}"
     loop = _Loop(model, optimizer, scheduler, generator, result, gradient_flow)
     first_epoch, partial = loop.resume(checkpointer, n_batches)
@@ -227,7 +230,7 @@ def train(
         # Per step only what must be kept (the loss, and what the objective's other metrics
         # need); the epoch's sums are formed once at its end, so a step launches no
         # bookkeeping kernels and never waits for the device.
-        epoch_state = partial or _Epoch(train_data.shuffled_order(generator))
+        epoch_state = partial or _Epoch(train_data.shuffled_order(generator, min_epoch_size))
         partial = None
         bar = tqdm(
             train_data.batches(batch_size, generator, augmentations, epoch_state.order, epoch_state.step),
@@ -263,7 +266,7 @@ def train(
         loss_sum = 0.0
         for value, size in zip(torch.stack(epoch_state.losses).tolist(), epoch_state.sizes):
             loss_sum += value * size
-        train_metrics = {"loss": loss_sum / len(train_data), **objective.train_metrics(epoch_state.kept, len(train_data))}
+        train_metrics = {"loss": loss_sum / epoch_images, **objective.train_metrics(epoch_state.kept, epoch_images)}
         seconds_before = epoch_state.seconds  # of this epoch, before the last checkpoint
         del epoch_state
         eval_metrics = evaluate_metrics(model, eval_data, int(train_config["eval_batch_size"]), objective)

@@ -25,6 +25,7 @@ rule train_experiment:
         gradient_flow="results/{study}/experiments/{experiment}/gradient_flow.csv",
         model=declared("experiments/{experiment}/model.safetensors"),
         metrics="results/{study}/experiments/{experiment}/metrics.json",
+        indices="results/{study}/experiments/{experiment}/train_indices.csv",
     log:
         "results/{study}/logs/train_experiment/{experiment}.log",
     benchmark:

@@ -101,6 +101,7 @@ def check_run(config: Mapping, where: str) -> None:
             f"of {where}; expected the cosine schedule to end below where it starts"
         )
     check_augmentation_options(config, where)
+    check_subset(config, where)
     model = config["model"]
     _, height, width = DATASETS[config["dataset"]["name"]].in_shape
     if model["name"] == "vgg" and 2 ** model["num_stages"] > min(height, width):
@@ -123,3 +124,19 @@ def check_augmentation_options(config: Mapping, where: str) -> None:
                 f"augments with {list(train['augmentation'])}; expected {' or '.join(readers)} in train.augmentation, "
                 f"or no {key}"
             )
+
+
+def check_subset(config: Mapping, where: str) -> None:
+    """``train.per_class`` fits the smallest class of the split's training part (its official
+    size times 1 - val_fraction, rounded down: the split may give a class one image more)."""
+    per_class = config["train"].get("per_class")
+    if per_class is None:
+        return
+    spec = DATASETS[config["dataset"]["name"]]
+    available = math.floor(spec.smallest_class * (1 - config["split"]["val_fraction"]))
+    if per_class > available:
+        raise ConfigError(
+            f"config key train.per_class: {per_class} images per class for {where}, but the smallest class of "
+            f"{spec.name}'s training part holds about {available} (of {spec.smallest_class}, with split.val_fraction "
+            f"{config['split']['val_fraction']}); expected at most {available}"
+        )

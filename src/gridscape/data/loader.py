@@ -6,6 +6,7 @@ so it stays resident and each batch is one index, one conversion and one affine 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
@@ -54,9 +55,13 @@ class TensorData:
             x = x.contiguous(memory_format=torch.channels_last)
         return x
 
-    def shuffled_order(self, generator: torch.Generator) -> Tensor:
-        """An epoch's order of the images, drawn from ``generator`` (on the images' device)."""
-        return torch.randperm(len(self), generator=generator).to(self.images.device)
+    def shuffled_order(self, generator: torch.Generator, min_size: int = 0) -> Tensor:
+        """An epoch's order of the images, drawn from ``generator`` (on the images' device):
+        one permutation, or as many fresh ones one after another as reach ``min_size`` images
+        (an epoch of a tiny subset that still takes enough steps)."""
+        passes = max(1, math.ceil(min_size / len(self)))
+        order = torch.cat([torch.randperm(len(self), generator=generator) for _ in range(passes)])
+        return order.to(self.images.device)
 
     def batches(
         self,
@@ -69,9 +74,9 @@ class TensorData:
         """Normalised (images, labels) batches; shuffled when a generator is given, in
         ``order`` when one is (an epoch's ``shuffled_order``), from batch ``start_step`` on (an
         epoch resumed from a checkpoint: the generator then holds its state at that batch)."""
-        n = len(self)
         if order is None and generator is not None:
             order = self.shuffled_order(generator)
+        n = len(self) if order is None else len(order)
         for start in range(start_step * batch_size, n, batch_size):
             if order is None:
                 images = self.images[start : start + batch_size]

@@ -27,6 +27,9 @@ class DatasetSpec:
     num_classes: int
     archives: tuple[Archive, ...]
     description: str
+    # images of the official training set's smallest class: what train.per_class is checked
+    # against before any job (the split's training part holds about 1 - val_fraction of them)
+    smallest_class: int = 0
 
 
 _MNIST_MIRROR = "https://ossci-datasets.s3.amazonaws.com/mnist/"
@@ -60,6 +63,7 @@ DATASETS: dict[str, DatasetSpec] = {
                 ),
             ),
             description="CIFAR-10: 60000 32x32 colour images in 10 classes (binary version).",
+            smallest_class=5000,
         ),
         DatasetSpec(
             name="cifar100",
@@ -73,6 +77,7 @@ DATASETS: dict[str, DatasetSpec] = {
                 ),
             ),
             description="CIFAR-100: 60000 32x32 colour images in 100 fine classes (binary version).",
+            smallest_class=500,
         ),
         DatasetSpec(
             name="mnist",
@@ -88,6 +93,7 @@ DATASETS: dict[str, DatasetSpec] = {
                 ),
             ),
             description="MNIST: 70000 28x28 greyscale handwritten digits.",
+            smallest_class=5421,
         ),
         DatasetSpec(
             name="fashion_mnist",
@@ -103,6 +109,7 @@ DATASETS: dict[str, DatasetSpec] = {
                 ),
             ),
             description="Fashion-MNIST: 70000 28x28 greyscale images of clothing in 10 classes.",
+            smallest_class=6000,
         ),
         DatasetSpec(
             name="digits",
@@ -113,6 +120,7 @@ DATASETS: dict[str, DatasetSpec] = {
                 "scikit-learn's 1797 8x8 handwritten digits, upsampled to 32x32; "
                 "no download, fixed stratified 80/20 split."
             ),
+            smallest_class=139,  # of its 1,437 training images (the 80 % part)
         ),
     )
 }

@@ -34,6 +34,23 @@ def subset_indices(split: pd.DataFrame, subset: str) -> np.ndarray:
     return split.loc[split["subset"] == subset, "index"].to_numpy()
 
 
+def per_class_subset(split: pd.DataFrame, per_class: int, seed: int) -> np.ndarray:
+    """``per_class`` images of every class drawn from the split's training part with
+    ``default_rng(seed)``, sorted: the training set of a data-size experiment."""
+    train = split.loc[split["subset"] == "train"]
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for label in sorted(train["label"].unique()):
+        members = train.loc[train["label"] == label, "index"].to_numpy()
+        if per_class > len(members):
+            raise ValueError(
+                f"config key train.per_class: {per_class} images of class {label}, whose training part holds "
+                f"{len(members)}; expected at most {len(members)}"
+            )
+        chosen.append(rng.choice(members, size=per_class, replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
 def class_counts(split: pd.DataFrame, test_labels: np.ndarray, classes: list[str]) -> pd.DataFrame:
     """Images per class in train, val and test: the table behind the split figure."""
     counts = pd.DataFrame({"class": classes})

@@ -18,12 +18,28 @@ from .common import DATA_OUTPUTS, DATASET_SECTIONS, REPORT_OUTPUTS
 
 
 def experiment_runs(config: Mapping) -> list[Run]:
-    """The named experiments of the study, in the order of its results table."""
-    return [
+    """The named experiments of the study, in the order of its results table; with
+    ``experiments.repeat`` each once per value, named <name>-r<value>."""
+    runs = [
         Run(name=run["name"], params=dict(run["set"]), title=run["label"] or run["name"],
             where=f"experiments.runs[{index}] ({run['name']})")
         for index, run in enumerate(config["experiments"]["runs"])
     ]
+    repeat = config["experiments"].get("repeat")
+    if not repeat:
+        return runs
+    return [
+        Run(name=f"{run.name}-r{value}", params={**run.params, repeat["key"]: value},
+            title=f"{run.title} ({repeat['key'].rsplit('.', 1)[-1]} {value})", where=f"{run.where}, repeat {value}")
+        for run in runs for value in repeat["values"]
+    ]
+
+
+def base_name(run_name: str, config: Mapping) -> str:
+    """The configured experiment a run repeats: 'n10-r2' -> 'n10' (the name itself without repeats)."""
+    if not config["experiments"].get("repeat"):
+        return run_name
+    return run_name.rpartition("-r")[0]
 
 
 def check_written(raw: Mapping, defaults: Mapping) -> None:
@@ -52,11 +68,14 @@ def check(config: Mapping, schema: Mapping) -> None:
             "expected distinct labels (a label defaults to the name), so that tables and legends tell them apart"
         )
     validator = jsonschema.Draft202012Validator(schema)
+    check_repeat(config, schema, validator)
     for index, run in enumerate(runs):
         for key, value in run["set"].items():
             where = f"experiments.runs[{index}].set.{key}"
             check_key(config, key, where)
             check_value(config, validator, key, value, where)
+    names = [run.name for run in experiment_runs(config)]  # with repeats, the repeated names
+    check_scaling(config)
     for key in ("gradient_flow_overlay", "weight_histograms"):
         unknown = [name for name in config["figures"][key] if name not in names]
         if unknown:
@@ -66,8 +85,42 @@ def check(config: Mapping, schema: Mapping) -> None:
             )
 
 
+def check_scaling(config: Mapping) -> None:
+    """The data-size figure groups runs by a key that some run sets."""
+    scaling = config["figures"]["scaling"]
+    if scaling and not any(scaling["key"] in run.params for run in experiment_runs(config)):
+        raise ConfigError(
+            f"config key figures.scaling.key: no experiment sets {scaling['key']}, so every run has the same "
+            "amount of data; expected a key the runs set (train.per_class)"
+        )
+
+
+def check_repeat(config: Mapping, schema: Mapping, validator) -> None:
+    """The repeated key is a key a run may set, its values valid for it, no run sets it too,
+    and the repeated names stay names."""
+    repeat = config["experiments"]["repeat"]
+    if not repeat:
+        return
+    key = repeat["key"]
+    check_key(config, key, "experiments.repeat.key")
+    for index, value in enumerate(repeat["values"]):
+        check_value(config, validator, key, value, f"experiments.repeat.values[{index}]")
+    for index, run in enumerate(config["experiments"]["runs"]):
+        if key in run["set"]:
+            raise ConfigError(
+                f"config key experiments.runs[{index}].set.{key}: the runs are repeated over {key} "
+                "(experiments.repeat); expected it set by the repeats alone"
+            )
+        longest = f"{run['name']}-r{max(repeat['values'])}"
+        if len(longest) > 64:
+            raise ConfigError(
+                f"config key experiments.runs[{index}].name: repeated, it becomes {longest!r}, over 64 characters; "
+                "expected a shorter name"
+            )
+
+
 def experiment_names(config: Mapping) -> dict[str, list[str]]:
-    return {"experiment": [run["name"] for run in config["experiments"]["runs"]]}
+    return {"experiment": [run.name for run in experiment_runs(config)]}
 
 
 OUTPUTS = (

@@ -75,6 +75,22 @@ def check_written(raw: Mapping, defaults: Mapping) -> None:
 def check(config: Mapping, schema: Mapping) -> None:
     check_axes(config, schema)
     check_landscape(config["landscape"])
+    check_experiment_only_keys(config)
+
+
+# train keys of named experiments only: a grid pack trains on the whole training part
+EXPERIMENT_ONLY = {"train.per_class": None, "train.min_epoch_size": 0}
+
+
+def check_experiment_only_keys(config: Mapping) -> None:
+    """A grid sets none of the keys only named experiments read, in the study or as an axis."""
+    axes = {axis["key"] for axis in config["search"]["axes"]}
+    for key, default in EXPERIMENT_ONLY.items():
+        if key in axes or config["train"][key.split(".")[1]] != default:
+            raise ConfigError(
+                f"config key {key}: a grid search trains every cell on the whole training part; expected it left "
+                "out (a study of kind 'experiments' reads it)"
+            )
 
 
 def has_landscape(config: Mapping) -> bool:
