@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup tex study demo demo-vgg demo-exercises demo-lab-augment demo-lab-experiments demo-autoencoder test lint dag benchmark benchmark-checkpoint clean-demo
+.PHONY: setup tex study demo demo-vgg demo-exercises demo-lab-augment demo-lab-experiments demo-autoencoder demo-scaling test lint dag benchmark benchmark-checkpoint clean-demo
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ demo-lab-experiments:
 demo-autoencoder:
 	$(MAKE) --no-print-directory study CONFIG=config/demo-autoencoder.yaml
 
+demo-scaling:
+	$(MAKE) --no-print-directory study CONFIG=config/demo-scaling.yaml
+
 demo-exercises:
 	$(MAKE) --no-print-directory study CONFIG=config/cs5242-exercises.yaml
 
@@ -69,4 +72,4 @@ dag: setup
 	$(BIN)/snakemake --dag --configfile config/demo.yaml > results/dag.dot
 
 clean-demo:
-	rm -rf results/demo-digits results/demo-vgg-digits results/cs5242-exercises results/demo-lab-augment results/demo-lab-experiments results/demo-autoencoder
+	rm -rf results/demo-digits results/demo-vgg-digits results/cs5242-exercises results/demo-lab-augment results/demo-lab-experiments results/demo-autoencoder results/demo-scaling

@@ -14,6 +14,8 @@ localrules:
     plot_gradient_flow,
     plot_gradient_flow_overlay,
     plot_weight_histograms,
+    experiment_scaling,
+    plot_scaling,
 
 
 rule train_experiment:
@@ -165,3 +167,34 @@ rule plot_weight_histograms:
         ],
     script:
         "../scripts/plot_weight_histograms.py"
+
+
+rule experiment_scaling:
+    input:
+        results=rules.experiment_results.output.results,
+    output:
+        declared("experiments/scaling.csv"),
+    log:
+        "results/{study}/logs/experiment_scaling.log",
+    conda:
+        CONDA_ENV
+    params:
+        key=SCALING_KEY,
+        groups=scaling_groups(),
+    script:
+        "../scripts/experiment_scaling.py"
+
+
+rule plot_scaling:
+    input:
+        table=rules.experiment_scaling.output[0],
+    output:
+        declared("figures/scaling"),
+    log:
+        "results/{study}/logs/plot_scaling.log",
+    conda:
+        CONDA_ENV
+    params:
+        n_classes=DATASET.num_classes,
+    script:
+        "../scripts/plot_scaling.py"

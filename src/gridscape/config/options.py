@@ -18,6 +18,7 @@ from .keys import get_key, section
 MODEL_OPTIONS = {
     "lenet5": ("activation", "batch_norm"),
     "vgg": ("num_filters", "num_stages", "blocks_per_stage", "block", "residual"),
+    "resnet": ("depth",),
 }
 OPTIMIZER_OPTIONS = {"sgd": ("momentum",), "adam": ()}
 SCHEDULE_OPTIONS = {"constant": (), "cosine": ("min_lr",)}

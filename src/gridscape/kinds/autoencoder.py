@@ -114,5 +114,5 @@ AUTOENCODER = StudyKind(
     summary="gridscape.summary.autoencoder:summarise",
     report_template="autoencoder_report.tex.j2",
     landing="workflow-autoencoder.rst",
-    ignored_keys=("figures.gradient_flow_overlay", "figures.weight_histograms"),
+    ignored_keys=("figures.gradient_flow_overlay", "figures.weight_histograms", "figures.scaling"),
 )

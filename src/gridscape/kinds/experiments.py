@@ -119,6 +119,10 @@ def check_repeat(config: Mapping, schema: Mapping, validator) -> None:
             )
 
 
+def has_scaling(config: Mapping) -> bool:
+    return bool(config["figures"]["scaling"])
+
+
 def experiment_names(config: Mapping) -> dict[str, list[str]]:
     return {"experiment": [run.name for run in experiment_runs(config)]}
 
@@ -133,12 +137,16 @@ OUTPUTS = (
            labels={"experiment": "{experiment}"}, wildcards=experiment_names),
     result("experiments/weight_stats.csv", "weight_stats", "Experiments", "Weights", "weight statistics"),
     figure("weight_histograms", "Experiments", "Weights", "weight histograms"),
+    result("experiments/scaling.csv", "scaling_table", "Experiments", "Data size", "data-size table", when=has_scaling),
+    figure("scaling", "Experiments", "Data size", "accuracy against data size", when=has_scaling),
     *REPORT_OUTPUTS,
 )
 
 
 def report_inputs(config: Mapping) -> dict:
+    scaling = {"scaling": "results/{study}/experiments/scaling.csv"} if has_scaling(config) else {}
     return {
+        **scaling,
         "counts": "results/{study}/data/class_counts.csv",
         "results": "results/{study}/experiments/results.csv",
         "weight_stats": "results/{study}/experiments/weight_stats.csv",

@@ -159,5 +159,5 @@ SEARCH = StudyKind(
     summary="gridscape.summary.search:summarise",
     report_template="report.tex.j2",
     landing="workflow-search.rst",
-    ignored_keys=("figures.gradient_flow_overlay", "figures.weight_histograms"),
+    ignored_keys=("figures.gradient_flow_overlay", "figures.weight_histograms", "figures.scaling"),
 )

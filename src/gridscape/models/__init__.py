@@ -10,6 +10,7 @@ from torch import nn
 
 from ..config import MODEL_OPTIONS
 from .lenet import LeNet5
+from .resnet import ResNet
 from .vgg import VGG
 
 
@@ -22,6 +23,7 @@ class ModelEntry:
 MODELS: dict[str, ModelEntry] = {
     "lenet5": ModelEntry(LeNet5, MODEL_OPTIONS["lenet5"]),
     "vgg": ModelEntry(VGG, MODEL_OPTIONS["vgg"]),
+    "resnet": ModelEntry(ResNet, MODEL_OPTIONS["resnet"]),
 }
 
 

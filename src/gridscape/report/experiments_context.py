@@ -20,6 +20,7 @@ from gridscape.config.keys import settings_text
 from gridscape.config.options import AUGMENTATION_KEYS
 from gridscape.data.augment import headers
 from gridscape.kinds.base import run_values
+from gridscape.scaling import group_column, trend
 from gridscape.kinds.experiments import EXPERIMENTS, experiment_runs
 
 from . import provenance
@@ -51,6 +52,7 @@ class ExperimentReportInputs:
     benchmarks: Path | None = None
     repo: Path | None = None
     snakemake_version: str | None = None
+    scaling: Path | None = None  # experiments/scaling.csv, with figures.scaling
 
 
 def describe_model(model: Mapping) -> dict:
@@ -171,6 +173,7 @@ def build_experiments_context(inputs: ExperimentReportInputs) -> dict:
         "data": data,
         "experiments": rows,
         "topics": chosen,
+        "scaling": scaling_context(inputs.scaling, config, data["n_classes"]),
         "stuck": stuck,
         "learning": learning,
         "diverged": diverged,
@@ -194,6 +197,18 @@ def build_experiments_context(inputs: ExperimentReportInputs) -> dict:
     }
 
 
+def scaling_context(path: Path | None, config: Mapping, n_classes: int) -> dict | None:
+    """The data-size table and what it shows (``scaling.trend``), or None without one."""
+    if path is None:
+        return None
+    table = pd.read_csv(path)
+    if table.empty:
+        return None
+    column = group_column(config["figures"]["scaling"]["key"])
+    return {"key": config["figures"]["scaling"]["key"], "column": column, "rows": table.to_dict("records"),
+            "repeats": config["experiments"].get("repeat"), **trend(table, n_classes)}
+
+
 def context_from_files(inputs: Mapping[str, Any], common: Mapping[str, Any]) -> dict:
     """The experiments kind's report context from the render rule's named inputs (see
     ``gridscape.kinds.experiments.report_inputs``) and the facts every report shares."""
@@ -203,4 +218,5 @@ def context_from_files(inputs: Mapping[str, Any], common: Mapping[str, Any]) -> 
         gradient_flows=dict(zip(names, map(Path, inputs["gradient_flows"]))),
         histories=dict(zip(names, map(Path, inputs["histories"]))),
         weight_stats=Path(inputs["weight_stats"]),
+        scaling=Path(inputs["scaling"]) if "scaling" in inputs else None,
     ))

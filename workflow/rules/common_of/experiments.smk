@@ -1,5 +1,6 @@
 # The module-level names and input functions of experiments.smk.
 
+from gridscape.config.keys import get_key
 from gridscape.kinds.experiments import experiment_runs
 
 EXPERIMENTS = {run.name: run for run in experiment_runs(config)}
@@ -15,6 +16,17 @@ def experiment_config(wildcards):
     return {
         **training_config(run_config),
         "experiments": {"test_epoch": config["experiments"]["test_epoch"]},
+    }
+
+
+SCALING_KEY = (config["figures"]["scaling"] or {}).get("key", "train.per_class")
+
+
+def scaling_groups():
+    """Each run's value of the data-size key (None: the whole training part)."""
+    return {
+        name: run.params.get(SCALING_KEY, get_key(config, SCALING_KEY))
+        for name, run in EXPERIMENTS.items()
     }
 
 
