@@ -103,7 +103,11 @@ rule plot_autoencoder_mean_latent:
     input:
         decoded=expand(
             "results/{{study}}/autoencoders/{run}/mean_decoded.npz",
-            run=[run for run in RUNS if run.rpartition("_")[0] in AUTOENCODER["mean_latent"]],
+            run=[
+                run
+                for run in RUNS
+                if run.rpartition("_")[0] in AUTOENCODER["mean_latent"]
+            ],
         ),
     output:
         declared("figures/ae_mean_latent"),
@@ -112,7 +116,9 @@ rule plot_autoencoder_mean_latent:
     conda:
         CONDA_ENV
     params:
-        runs=[run for run in RUNS if run.rpartition("_")[0] in AUTOENCODER["mean_latent"]],
+        runs=[
+            run for run in RUNS if run.rpartition("_")[0] in AUTOENCODER["mean_latent"]
+        ],
     script:
         "../scripts/plot_autoencoder_mean_latent.py"
 

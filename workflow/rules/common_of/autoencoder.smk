@@ -17,7 +17,10 @@ def autoencoder_config(wildcards):
     but they also shape the run's files, so they count)."""
     return {
         "dataset": {"name": config["dataset"]["name"]},
-        **{name: config[name] for name in ("split", "optimizer", "train", "device", "autoencoder")},
+        **{
+            name: config[name]
+            for name in ("split", "optimizer", "train", "device", "autoencoder")
+        },
     }
 
 
