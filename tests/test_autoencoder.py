@@ -94,16 +94,16 @@ def test_every_run_writes_its_files_and_learns(ae_study):
         assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
         metrics = json.loads((folder / "metrics.json").read_text())
         assert metrics["test_loss"] == history["test_loss"].iloc[-1]
-        latents = np.load(folder / "latents.npz")
+        latents = np.load(folder / "latents.npz", allow_pickle=False)
         latent = int(run.rpartition("_")[2])
         assert latents["z"].shape == (metrics["n_train"], latent) and latents["labels"].shape == (metrics["n_train"],)
         assert metrics["dead_latents"] == int((latents["z"].max(axis=0) <= 0).sum())
         mean = json.loads((folder / "mean_latent.json").read_text())
         assert np.allclose(mean["mu"], latents["z"].astype(np.float64).mean(axis=0), atol=1e-6)
         assert mean["n"] == metrics["n_train"]
-        samples = np.load(folder / "samples.npz")
+        samples = np.load(folder / "samples.npz", allow_pickle=False)
         assert samples["inputs"].shape == samples["outputs"].shape == (3, 1, 32, 32)
-        decoded = np.load(folder / "mean_decoded.npz")
+        decoded = np.load(folder / "mean_decoded.npz", allow_pickle=False)
         assert decoded["image"].shape == decoded["mean_image"].shape == (1, 32, 32)
 
 

@@ -157,7 +157,7 @@ def test_experiment_writes_its_files_and_tests_the_best_epoch(tmp_path):
         (study(experiments={"runs": [{"name": "a"}]}, landscape={"chunks": 2}), "landscape", "expected no 'landscape' section"),
         (study(experiments={"runs": [{"name": "a"}, {"name": "a"}]}), "experiments.runs", "used twice"),
         (study(experiments={"runs": [{"name": "../a"}]}), "experiments.runs[0].name", "becomes the folder"),
-        (study(experiments={"runs": [{"name": "a", "set": {"model.depth": 3}}]}), "experiments.runs[0].set.model.depth", "is not a key"),
+        (study(experiments={"runs": [{"name": "a", "set": {"model.width": 3}}]}), "experiments.runs[0].set.model.width", "is not a key"),
         (study(experiments={"runs": [{"name": "a", "set": {"optimizer.lr": -1}}]}), "experiments.runs[0].set.optimizer.lr", "> 0"),
         (study(experiments={"runs": [{"name": "a", "set": {"dataset.name": "mnist"}}]}), "experiments.runs[0].set", "does not match"),
         (study(model={"name": "vgg"}, experiments={"runs": [{"name": "a", "set": {"model.activation": "tanh"}}]}),

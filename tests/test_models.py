@@ -91,8 +91,8 @@ def test_registry_passes_each_model_only_its_own_options():
     lenet = build_model({"name": "lenet5", "activation": "tanh", "num_filters": 32, "block": "bn"}, (3, 32, 32), 10)
     assert count_parameters(lenet) == 62_006
     assert any(isinstance(m, torch.nn.Tanh) for m in lenet.modules())
-    with pytest.raises(KeyError, match="model.name: unknown model 'resnet'"):
-        build_model({"name": "resnet"}, (3, 32, 32), 10)
+    with pytest.raises(KeyError, match="model.name: unknown model 'densenet'"):
+        build_model({"name": "densenet"}, (3, 32, 32), 10)
 
 
 @pytest.mark.parametrize("channels_last", [False, True])

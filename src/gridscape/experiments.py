@@ -12,6 +12,7 @@ import json
 import logging
 import math
 from contextlib import nullcontext
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
@@ -51,11 +52,13 @@ def chosen_epoch(history: Sequence[Mapping[str, Any]], best_epoch: int | None, r
 def run_experiment(
     config: Mapping, experiment: Run, data_path: str, split_path: str,
     history_path: str, gradient_flow_path: str, model_path: str, metrics_path: str,
-    checkpoint: CheckpointPlace | None = None, indices_path: str | None = None,
+    checkpoint: CheckpointPlace | None = None,
 ) -> dict:
-    """Train, record and test one experiment; write its files (with ``indices_path``, also the
-    training images it used). Returns its metrics. With a ``checkpoint`` place, the training
-    resumes from and writes checkpoints there."""
+    """Train, record and test one experiment; write its four files, and in a study that draws
+    subsets (``experiments.train_indices``, set by the workflow) the images it trained on,
+    train_indices.csv beside them.
+    Returns its metrics. With a ``checkpoint`` place, the training resumes from and writes
+    checkpoints there."""
     run_config = experiment.apply(config)
     rule = run_config["experiments"]["test_epoch"]
     checkpointer = open_checkpoint(
@@ -104,6 +107,8 @@ def run_experiment(
         "threads": torch.get_num_threads(),
     }
     meta = {"experiment": experiment.name, "epoch": str(epoch), "settings": json.dumps(experiment.params)}
+    # beside metrics.json, so that the rule's script (a rerun trigger) stays as it was
+    indices_path = Path(metrics_path).with_name("train_indices.csv") if config["experiments"].get("train_indices") else None
     paths = [history_path, gradient_flow_path, model_path, metrics_path, *([indices_path] if indices_path else [])]
     with io.atomic_paths(paths) as written:
         h, g, m, j = written[:4]

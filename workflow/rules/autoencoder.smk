@@ -103,11 +103,7 @@ rule plot_autoencoder_mean_latent:
     input:
         decoded=expand(
             "results/{{study}}/autoencoders/{run}/mean_decoded.npz",
-            run=[
-                run
-                for run in RUNS
-                if run.rpartition("_")[0] in AUTOENCODER["mean_latent"]
-            ],
+            run=MEAN_LATENT_RUNS,
         ),
     output:
         declared("figures/ae_mean_latent"),
@@ -116,9 +112,7 @@ rule plot_autoencoder_mean_latent:
     conda:
         CONDA_ENV
     params:
-        runs=[
-            run for run in RUNS if run.rpartition("_")[0] in AUTOENCODER["mean_latent"]
-        ],
+        runs=MEAN_LATENT_RUNS,
     script:
         "../scripts/plot_autoencoder_mean_latent.py"
 
@@ -127,7 +121,7 @@ rule plot_autoencoder_codes:
     input:
         latents=expand(
             "results/{{study}}/autoencoders/{run}/latents.npz",
-            run=[run for run in RUNS if run.endswith("_2")],
+            run=TWO_DIMENSIONAL_RUNS,
         ),
         data=rules.prepare.output[0],
     output:
@@ -137,6 +131,6 @@ rule plot_autoencoder_codes:
     conda:
         CONDA_ENV
     params:
-        runs=[run for run in RUNS if run.endswith("_2")],
+        runs=TWO_DIMENSIONAL_RUNS,
     script:
         "../scripts/plot_autoencoder_codes.py"

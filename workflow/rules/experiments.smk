@@ -23,11 +23,11 @@ rule train_experiment:
         data=rules.prepare.output[0],
         split=rules.split.output.split,
     output:
+        **INDEX_OUTPUT,
         history="results/{study}/experiments/{experiment}/history.csv",
         gradient_flow="results/{study}/experiments/{experiment}/gradient_flow.csv",
         model=declared("experiments/{experiment}/model.safetensors"),
         metrics="results/{study}/experiments/{experiment}/metrics.json",
-        indices="results/{study}/experiments/{experiment}/train_indices.csv",
     log:
         "results/{study}/logs/train_experiment/{experiment}.log",
     benchmark:

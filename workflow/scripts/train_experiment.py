@@ -14,6 +14,5 @@ metrics = run_experiment(
     snakemake.output.model,
     snakemake.output.metrics,
     checkpoint=checkpoint_place(snakemake),
-    indices_path=snakemake.output.indices,
 )
 log.info("experiment done: %s", metrics)

@@ -102,6 +102,8 @@ def check_run(config: Mapping, where: str) -> None:
         )
     check_augmentation_options(config, where)
     check_subset(config, where)
+    if "model" not in config:  # a kind with networks of its own (autoencoders)
+        return
     model = config["model"]
     _, height, width = DATASETS[config["dataset"]["name"]].in_shape
     if model["name"] == "vgg" and 2 ** model["num_stages"] > min(height, width):

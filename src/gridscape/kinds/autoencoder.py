@@ -9,7 +9,7 @@ from typing import Mapping
 from gridscape.config.errors import ConfigError
 from gridscape.data.registry import DATASETS
 
-from .base import StudyKind, figure, result
+from .base import Run, StudyKind, figure, result
 from .common import DATA_OUTPUTS, DATASET_SECTIONS, REPORT_OUTPUTS
 
 # An autoencoder has no model section (its architectures are its own) and no classifier's figures.
@@ -20,6 +20,12 @@ def run_names(config: Mapping) -> list[str]:
     """The runs, {architecture}_{latent size}, architectures in the config's order."""
     section = config["autoencoder"]
     return [f"{architecture}_{latent}" for architecture in section["architectures"] for latent in section["latent_sizes"]]
+
+
+def autoencoder_runs(config: Mapping) -> list[Run]:
+    """One run per architecture and code size; they share the study's training settings (the
+    config check sees each, as it sees a grid's cells)."""
+    return [Run(name=name, params={}, where=f"autoencoder run {name}") for name in run_names(config)]
 
 
 def check(config: Mapping, schema: Mapping) -> None:
@@ -114,5 +120,6 @@ AUTOENCODER = StudyKind(
     summary="gridscape.summary.autoencoder:summarise",
     report_template="autoencoder_report.tex.j2",
     landing="workflow-autoencoder.rst",
-    ignored_keys=("figures.gradient_flow_overlay", "figures.weight_histograms", "figures.scaling"),
+    ignored_keys=("figures.gradient_flow_overlay", "figures.weight_histograms", "figures.scaling", "train.per_class"),
+    runs=autoencoder_runs,
 )

@@ -9,7 +9,7 @@ from typing import Mapping
 import jsonschema
 
 from gridscape.config.errors import ConfigError
-from gridscape.config.keys import section
+from gridscape.config.keys import format_value, get_key, section
 from gridscape.config.options import check_options
 from gridscape.config.schema import check_key, check_value
 
@@ -33,13 +33,6 @@ def experiment_runs(config: Mapping) -> list[Run]:
             title=f"{run.title} ({repeat['key'].rsplit('.', 1)[-1]} {value})", where=f"{run.where}, repeat {value}")
         for run in runs for value in repeat["values"]
     ]
-
-
-def base_name(run_name: str, config: Mapping) -> str:
-    """The configured experiment a run repeats: 'n10-r2' -> 'n10' (the name itself without repeats)."""
-    if not config["experiments"].get("repeat"):
-        return run_name
-    return run_name.rpartition("-r")[0]
 
 
 def check_written(raw: Mapping, defaults: Mapping) -> None:
@@ -86,12 +79,23 @@ def check(config: Mapping, schema: Mapping) -> None:
 
 
 def check_scaling(config: Mapping) -> None:
-    """The data-size figure groups runs by a key that some run sets."""
+    """The data-size figure needs repeats (its error bars are their spread) and configured runs
+    that each train on another amount of data: equal amounts would be averaged as repeats."""
     scaling = config["figures"]["scaling"]
-    if scaling and not any(scaling["key"] in run.params for run in experiment_runs(config)):
+    if not scaling:
+        return
+    if not config["experiments"]["repeat"]:
         raise ConfigError(
-            f"config key figures.scaling.key: no experiment sets {scaling['key']}, so every run has the same "
-            "amount of data; expected a key the runs set (train.per_class)"
+            "config key figures.scaling: the data-size table gives the mean and spread over repeats; expected "
+            "experiments.repeat (for example {key: train.seed, values: [0, 1, 2]})"
+        )
+    key = scaling["key"]
+    amounts = [run["set"].get(key, get_key(config, key)) for run in config["experiments"]["runs"]]
+    repeated = sorted({format_value(a) for a in amounts if amounts.count(a) > 1})
+    if repeated or len(amounts) < 2:
+        raise ConfigError(
+            f"config key figures.scaling: the runs set {key} to {', '.join(map(format_value, amounts))}; expected "
+            "at least two runs, each with its own amount of data (equal amounts would be averaged as repeats)"
         )
 
 

@@ -22,11 +22,14 @@ def _errors(values: pd.Series) -> np.ndarray:
 @styled
 def plot_scaling(table: pd.DataFrame, paths: PathList, chance: float) -> FigureInfo:
     """Left: train acc - test acc against n_train (log x), mean ± std; right: both accuracies."""
-    if table.empty:
-        raise ValueError("no data sizes to plot")
-    n = table["n_train"].to_numpy(dtype=float)
     fig = new_figure(10.0, 4.0)
     gap_ax, acc_ax = fig.subplots(1, 2)
+    if table.empty:  # every run diverged: say so instead of failing the workflow
+        for ax in (gap_ax, acc_ax):
+            ax.text(0.5, 0.5, "no run finished", ha="center", va="center", transform=ax.transAxes)
+        fig.suptitle("Accuracy against the amount of training data")
+        return save_figure(fig, paths)
+    n = table["n_train"].to_numpy(dtype=float)
     gap_ax.errorbar(n, 100 * table["gap_mean"], yerr=100 * _errors(table["gap_std"]), marker="o", capsize=3,
                     color=OKABE_ITO[5])
     gap_ax.axhline(0.0, color="0.4", linewidth=0.8)

@@ -75,8 +75,8 @@ def mean_latent_rows(architectures: Sequence[Mapping], chosen: Sequence[str]) ->
     return rows
 
 
-def build_autoencoder_context(config: Mapping, counts: Path, results_path: Path, histories: Mapping[str, Path],
-                              mean_latents: Mapping[str, Path], layers: Mapping[str, Path], common: Mapping) -> dict:
+def build_autoencoder_context(config: Mapping, counts: Path, results_path: Path, mean_latents: Mapping[str, Path],
+                              layers: Mapping[str, Path], common: Mapping) -> dict:
     results = pd.read_csv(results_path, dtype={"run": str, "architecture": str})
     data = data_context(config, pd.read_csv(counts, dtype={"class": str}), {})
     means = {run: io.read_json(path) for run, path in mean_latents.items()}
@@ -117,7 +117,6 @@ def context_from_files(inputs: Mapping[str, Any], common: Mapping[str, Any]) -> 
     config = common["config"]
     runs = run_names(config)
     return build_autoencoder_context(
-        config, Path(inputs["counts"]), Path(inputs["results"]),
-        dict(zip(runs, map(Path, inputs["histories"]))), dict(zip(runs, map(Path, inputs["mean_latents"]))),
+        config, Path(inputs["counts"]), Path(inputs["results"]), dict(zip(runs, map(Path, inputs["mean_latents"]))),
         dict(zip(runs, map(Path, inputs["layers"]))), common,
     )

@@ -58,8 +58,9 @@ class ExperimentReportInputs:
 def describe_model(model: Mapping) -> dict:
     """Depth and variant of the experiment's network, for the table and the text."""
     if model["name"] != "vgg":
-        batch_norm = bool(model.get("batch_norm", False))
-        return {"name": MODEL_TITLES.get(model["name"], model["name"]), "depth": None, "convs": None,
+        batch_norm = bool(model.get("batch_norm", False)) or model["name"] == "resnet"
+        return {"name": MODEL_TITLES.get(model["name"], model["name"]), "depth": model.get("depth") if model["name"] == "resnet" else None,
+                "convs": None,
                 "variant": "BatchNorm" if batch_norm else "", "batch_norm": batch_norm, "residual": False,
                 "residual_form": None, "activation": model.get("activation"), "init": model.get("init", "default")}
     convs = 1 + model["num_stages"] * (2 * model["blocks_per_stage"] + 2)
@@ -173,13 +174,14 @@ def build_experiments_context(inputs: ExperimentReportInputs) -> dict:
         "data": data,
         "experiments": rows,
         "topics": chosen,
-        "scaling": scaling_context(inputs.scaling, config, data["n_classes"]),
+        "scaling": scaling_context(inputs.scaling, config, data["n_classes"], rows),
         "stuck": stuck,
         "learning": learning,
         "diverged": diverged,
         "best": best,
         "discussion": discussion(rows, best if learning else None, int(config["train"]["epochs"]),
-                                 chosen["pairs_by_key"].get("optimizer.lr", [])),
+                                 chosen["pairs_by_key"].get("optimizer.lr", []),
+                                 repeated=bool(config["experiments"].get("repeat"))),
         "large_gap": LARGE_GAP,
         "chance_loss": math.log(data["n_classes"]),
         "chance_acc": 1.0 / data["n_classes"],
@@ -197,7 +199,7 @@ def build_experiments_context(inputs: ExperimentReportInputs) -> dict:
     }
 
 
-def scaling_context(path: Path | None, config: Mapping, n_classes: int) -> dict | None:
+def scaling_context(path: Path | None, config: Mapping, n_classes: int, rows: Sequence[Mapping] = ()) -> dict | None:
     """The data-size table and what it shows (``scaling.trend``), or None without one."""
     if path is None:
         return None
@@ -206,7 +208,8 @@ def scaling_context(path: Path | None, config: Mapping, n_classes: int) -> dict 
         return None
     column = group_column(config["figures"]["scaling"]["key"])
     return {"key": config["figures"]["scaling"]["key"], "column": column, "rows": table.to_dict("records"),
-            "repeats": config["experiments"].get("repeat"), **trend(table, n_classes)}
+            "repeats": config["experiments"].get("repeat"), **trend(table, n_classes),
+            "left_out": [row["label"] for row in rows if row["diverged"]]}
 
 
 def context_from_files(inputs: Mapping[str, Any], common: Mapping[str, Any]) -> dict:

@@ -31,7 +31,8 @@ def fix_effects(rows: Sequence[Mapping]) -> list[dict]:
     return effects
 
 
-def discussion(rows: Sequence[Mapping], best: Mapping, epochs: int, rate_pairs: Sequence[Mapping] = ()) -> dict:
+def discussion(rows: Sequence[Mapping], best: Mapping, epochs: int, rate_pairs: Sequence[Mapping] = (),
+               repeated: bool = False) -> dict:
     """What the results support, and the next experiments they suggest. ``rate_pairs``: the
     runs that differ only in the learning rate (``experiments_topics.one_key_pairs``)."""
     learning = [r for r in rows if r["learning"]]
@@ -65,8 +66,9 @@ def discussion(rows: Sequence[Mapping], best: Mapping, epochs: int, rate_pairs: 
                 "validate within the noise of the validation set: more validation images or repeated seeds would "
                 "be needed to tell them apart."
             )
-    further.append(
-        "Each experiment ran once, from one seed: repeating them with other seeds (train.seed) would measure "
-        "how much of every difference in the table is the noise of training itself."
-    )
+    if not repeated:
+        further.append(
+            "Each experiment ran once, from one seed: repeating them with other seeds (train.seed) would measure "
+            "how much of every difference in the table is the noise of training itself."
+        )
     return {"gaps": gaps, "large_gaps": large, "rate_pairs": pairs, "fixes": fix_effects(rows), "further": further}

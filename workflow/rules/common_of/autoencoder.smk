@@ -4,6 +4,11 @@ from gridscape.kinds.autoencoder import run_names
 
 AUTOENCODER = config["autoencoder"]
 RUNS = run_names(config)
+# the runs whose mean code a figure decodes, and those with two-dimensional codes
+MEAN_LATENT_RUNS = [
+    run for run in RUNS if run.rpartition("_")[0] in AUTOENCODER["mean_latent"]
+]
+TWO_DIMENSIONAL_RUNS = [run for run in RUNS if run.rpartition("_")[2] == "2"]
 
 
 wildcard_constraints:
@@ -12,15 +17,22 @@ wildcard_constraints:
 
 
 def autoencoder_config(wildcards):
-    """Everything that changes a run's results: retrain it when any of this changes (not the
-    figures' settings: samples and mean_latent are read by the figures and the report too,
-    but they also shape the run's files, so they count)."""
+    """Everything that changes this run's results: retrain it when any of this changes. Not
+    the other code sizes or architectures, and not autoencoder.mean_latent (read by a figure).
+    """
+    architecture = run_parts(wildcards)["architecture"]
+    section = {
+        key: value
+        for key, value in AUTOENCODER.items()
+        if key not in ("latent_sizes", "mean_latent", "architectures")
+    }
+    section["architectures"] = {
+        architecture: AUTOENCODER["architectures"][architecture]
+    }
     return {
         "dataset": {"name": config["dataset"]["name"]},
-        **{
-            name: config[name]
-            for name in ("split", "optimizer", "train", "device", "autoencoder")
-        },
+        **{name: config[name] for name in ("split", "optimizer", "train", "device")},
+        "autoencoder": section,
     }
 
 

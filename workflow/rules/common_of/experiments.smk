@@ -13,12 +13,25 @@ wildcard_constraints:
 def experiment_config(wildcards):
     """Everything that changes an experiment's results: retrain it when any of this changes."""
     run_config = EXPERIMENTS[wildcards.experiment].apply(config)
+    # only a study that draws subsets lists each run's images (the key is left out otherwise,
+    # so that other studies' params, a rerun trigger, stay as they were)
+    listing = {"train_indices": True} if INDEX_OUTPUT else {}
     return {
         **training_config(run_config),
-        "experiments": {"test_epoch": config["experiments"]["test_epoch"]},
+        "experiments": {"test_epoch": config["experiments"]["test_epoch"], **listing},
     }
 
 
+# the training images of each run, for studies that draw subsets (train.per_class): a study
+# without them gains no output, so its finished experiments stay finished
+INDEX_OUTPUT = (
+    {"indices": "results/{study}/experiments/{experiment}/train_indices.csv"}
+    if any(
+        get_key(run.apply(config), "train.per_class") is not None
+        for run in EXPERIMENTS.values()
+    )
+    else {}
+)
 SCALING_KEY = (config["figures"]["scaling"] or {}).get("key", "train.per_class")
 
 
