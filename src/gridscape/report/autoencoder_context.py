@@ -17,7 +17,7 @@ from gridscape import io
 from gridscape.kinds.autoencoder import AUTOENCODER, run_names
 
 from . import provenance
-from .config_text import config_yaml
+from .config_text import study_fields
 from .data_context import data_context
 from .helpers import figure_pdfs, finite
 
@@ -88,10 +88,7 @@ def build_autoencoder_context(config: Mapping, counts: Path, results_path: Path,
     section = config["autoencoder"]
     first = results.iloc[0] if len(results) else {}
     return {
-        "study": config["study"],
-        "title": config.get("title") or config["study"],
-        "config": config,
-        "config_yaml": config_yaml(config),
+        **study_fields(config),
         "data": data,
         "autoencoders": architectures,
         "runs": results.to_dict("records"),

@@ -45,3 +45,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+def study_fields(config: Mapping) -> dict:
+    """What every report's context starts with: the study's name, title and config (as run)."""
+    return {
+        "study": config["study"],
+        "title": config.get("title") or config["study"],
+        "config": config,
+        "config_yaml": config_yaml(config),
+    }

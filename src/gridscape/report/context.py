@@ -24,7 +24,7 @@ from gridscape import io
 from . import provenance
 from .latex import join_words
 from .helpers import ALL_FIGURES, LANDSCAPE_FIGURES, dig, figure_pdfs
-from .config_text import config_yaml
+from .config_text import study_fields
 from .data_context import augment_context, data_context, network_context
 from .landscape_context import landscape_context
 from .search_context import final_context, search_context
@@ -74,10 +74,7 @@ def build_context(inputs: ReportInputs) -> dict:
     landscape_enabled = bool(dig(config, "landscape.enabled", False))
     figures = figure_paths(inputs, landscape_enabled)
     return {
-        "study": config["study"],
-        "title": config.get("title") or config["study"],
-        "config": config,
-        "config_yaml": config_yaml(config),
+        **study_fields(config),
         "data": data,
         "network": network_context(config, layers, forward),
         "search": search,

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 from gridscape.exercises.steps import build_exercises_context
 
 from . import provenance
-from .config_text import config_yaml
+from .config_text import study_fields
 from .helpers import figure_pdfs
 
 
@@ -27,10 +27,7 @@ def context_from_files(inputs: Mapping[str, Any], common: Mapping[str, Any]) -> 
         run["figure"] = figures[f"trajectory/{name}"]
     return {
         **answers,
-        "study": config["study"],
-        "title": config.get("title") or config["study"],
-        "config": config,
-        "config_yaml": config_yaml(config),
+        **study_fields(config),
         "figures": figures,
         "provenance": provenance.provenance(
             config, common.get("repo") or Path.cwd(), {},

@@ -24,7 +24,7 @@ from gridscape.scaling import group_column, trend
 from gridscape.kinds.experiments import EXPERIMENTS, experiment_runs
 
 from . import provenance
-from .config_text import config_yaml
+from .config_text import study_fields
 from .experiments_discussion import LARGE_GAP, discussion
 from .experiments_topics import topics
 from .data_context import data_context
@@ -167,10 +167,7 @@ def build_experiments_context(inputs: ExperimentReportInputs) -> dict:
     best = best_by_validation(learning or rows)
     first = results.iloc[0]
     return {
-        "study": config["study"],
-        "title": config.get("title") or config["study"],
-        "config": config,
-        "config_yaml": config_yaml(config),
+        **study_fields(config),
         "data": data,
         "experiments": rows,
         "topics": chosen,
