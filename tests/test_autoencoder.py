@@ -77,7 +77,7 @@ DEMO = yaml.safe_load((REPO / "config" / "demo-autoencoder.yaml").read_text())
 @pytest.fixture(scope="module")
 def ae_study(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("autoencoder")
-    config = {**DEMO, "device": "cpu", "train": {**DEMO["train"], "epochs": 15}}
+    config = {**DEMO, "device": "cpu", "train": {**DEMO["train"], "epochs": 8}}
     write_config(workdir, config)
     run_snakemake(workdir)
     return workdir / "results" / DEMO["study"]
@@ -86,7 +86,7 @@ def ae_study(tmp_path_factory):
 def test_every_run_writes_its_files_and_learns(ae_study):
     table = pd.read_csv(ae_study / "autoencoders" / "results.csv")
     assert list(table["run"]) == ["fc_2", "fc_32", "conv_2", "conv_32"]
-    assert (table["status"] == "ok").all() and (table["epochs_run"] == 15).all()
+    assert (table["status"] == "ok").all() and (table["epochs_run"] == 8).all()
     for run in table["run"]:
         folder = ae_study / "autoencoders" / run
         history = pd.read_csv(folder / "history.csv")
