@@ -77,7 +77,7 @@ def run_autoencoder(
     model.eval()
     with torch.inference_mode():
         decoded = model.decode(mu.to(device=device, dtype=torch.float32).unsqueeze(0))[0].cpu().numpy()
-        per_image = _per_image_losses(model, test_data, batch_size, section["loss"])
+        per_image = _per_image_losses(model, test_data, batch_size, objective)
         chosen = np.sort(np.random.default_rng(int(config["train"]["seed"])).choice(
             len(test_data), size=min(int(section["samples"]), len(test_data)), replace=False))
         inputs = test_data.normalise(test_data.images[torch.as_tensor(chosen, device=device)])
@@ -102,7 +102,7 @@ def run_autoencoder(
         "device": str(device),
         "threads": torch.get_num_threads(),
     }
-    distance = _distance(decoded, mean_image, section["loss"])
+    distance = _distance(decoded, mean_image, objective)
     layers = pd.DataFrame([asdict(row) for row in layer_table(model.cpu(), DATASETS[config["dataset"]["name"]].in_shape)[0]])
     with io.atomic_paths(list(vars(paths).values())) as (h, j, m, z, mj, md, s, lay):
         io.write_csv(h, pd.DataFrame(result.history))
@@ -130,17 +130,17 @@ def _mean_image(data, batch_size: int) -> np.ndarray:
     return (total / len(data)).float().cpu().numpy()
 
 
-def _per_image_losses(model: Autoencoder, data, batch_size: int, loss: str) -> np.ndarray:
-    """Each test image's mean per-pixel loss (for the median reconstruction error)."""
+def _per_image_losses(model: Autoencoder, data, batch_size: int, objective) -> np.ndarray:
+    """Each test image's mean per-pixel loss, the objective's own distance (for the median
+    reconstruction error)."""
     values = []
     for images, _ in data.batches(batch_size):
-        error = model(images) - images
-        per_pixel = error.abs() if loss == "l1" else error.square()
-        values.append(per_pixel.flatten(1).mean(dim=1).double().cpu())
+        per_pixel = objective.distance(model(images), images, reduction="none")
+        values.append(per_pixel.flatten(1).double().mean(dim=1).cpu())
     return torch.cat(values).numpy()
 
 
-def _distance(a: np.ndarray, b: np.ndarray, loss: str) -> float:
-    """The study's loss between two images, per pixel."""
-    difference = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
-    return float(np.abs(difference).mean() if loss == "l1" else np.square(difference).mean())
+def _distance(a: np.ndarray, b: np.ndarray, objective) -> float:
+    """The objective's loss between two images, per pixel, in float64."""
+    return float(objective.distance(torch.from_numpy(np.asarray(a, dtype=np.float64)),
+                                    torch.from_numpy(np.asarray(b, dtype=np.float64))))

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gridscape.config.options import AUGMENTATION_OPTIONS
+
 AUGMENTATION_NAMES = ("hflip", "vflip", "rotate10", "rotate90", "shift5", "crop4", "crop", "contrast", "noise")
 FLIPS = ("hflip", "vflip")  # their probability is train.flip_p
 PADDED_CROPS = ("crop",)  # its padding is train.crop_padding
@@ -112,49 +114,48 @@ class Augmentation:
 
     def short(self) -> str:
         """A column header: the name and its parameter."""
-        if self.name in PADDED_CROPS:
-            return f"{self.name} (pad {self.padding})"
-        if self.name in FLIPS:
-            return f"{self.name} (p {self.probability:g})"
-        return self.name
+        return label(self)
 
 
-def figure_columns(train_config: Mapping, axes: Mapping[str, Sequence] | None = None) -> list[tuple[str, Augmentation]]:
+def label(augmentation: Augmentation, values: Mapping[str, Sequence] | None = None) -> str:
+    """The augmentation's name and its parameter: every value the runs give it (``values``:
+    key -> values, from ``kinds.base.run_values``), else its own."""
+    values = values or {}
+    if augmentation.name in PADDED_CROPS:
+        pads = values.get("train.crop_padding", [augmentation.padding])
+        return f"{augmentation.name} (pad {', '.join(str(int(v)) for v in pads)})"
+    if augmentation.name in FLIPS:
+        probabilities = values.get("train.flip_p", [augmentation.probability])
+        return f"{augmentation.name} (p {', '.join(f'{float(v):g}' for v in probabilities)})"
+    return augmentation.name
+
+
+def figure_columns(train_config: Mapping, values: Mapping[str, Sequence] | None = None) -> list[tuple[str, Augmentation]]:
     """The study's training augmentations as the figure shows them, each with its header: a
-    crop once per padding a grid axis tries, a flip once with every probability tried."""
-    axes = axes or {}
+    crop once per padding the runs try (the padding is what the images show), any other
+    once, headed with every value the runs give it."""
+    values = values or {}
     columns = []
     for augmentation in augmentations_of(train_config):
-        if augmentation.name in PADDED_CROPS and "train.crop_padding" in axes:
-            columns += [(f"{augmentation.name} (pad {int(v)})", replace(augmentation, padding=int(v)))
-                        for v in axes["train.crop_padding"]]
-        elif augmentation.name in FLIPS and "train.flip_p" in axes:
-            values = ", ".join(f"{float(v):g}" for v in axes["train.flip_p"])
-            columns.append((f"{augmentation.name} (p {values})", augmentation))
+        if augmentation.name in PADDED_CROPS and "train.crop_padding" in values:
+            padded = [replace(augmentation, padding=int(v)) for v in values["train.crop_padding"]]
+            columns += [(label(crop), crop) for crop in padded]
         else:
-            columns.append((augmentation.short(), augmentation))
+            columns.append((label(augmentation, values), augmentation))
     return columns
 
 
 def headers(train_config: Mapping, values: Mapping[str, Sequence] | None = None) -> list[str]:
-    """The study's training augmentations in words for a report: each with its parameter, or
-    with every value the runs give it (``values``: key -> values, as ``figure_columns``)."""
-    values = values or {}
-    out = []
-    for augmentation in augmentations_of(train_config):
-        if augmentation.name in PADDED_CROPS and "train.crop_padding" in values:
-            out.append(f"{augmentation.name} (pad {', '.join(str(int(v)) for v in values['train.crop_padding'])})")
-        elif augmentation.name in FLIPS and "train.flip_p" in values:
-            out.append(f"{augmentation.name} (p {', '.join(f'{float(v):g}' for v in values['train.flip_p'])})")
-        else:
-            out.append(augmentation.short())
-    return out
+    """The study's training augmentations in words for a report, each with every value the
+    runs give its parameter."""
+    return [label(augmentation, values) for augmentation in augmentations_of(train_config)]
 
 
 def augmentations_of(train_config: Mapping) -> tuple[Augmentation, ...]:
     """The study's ``train.augmentation`` list with ``train.flip_p`` and ``train.crop_padding``."""
-    flip_p = float(train_config.get("flip_p", 0.5))
-    padding = int(train_config.get("crop_padding", 4))
+    # a job's training params leave these out at their defaults (config/triggers.py)
+    flip_p = float(train_config.get("flip_p", AUGMENTATION_OPTIONS["train.flip_p"][1]))
+    padding = int(train_config.get("crop_padding", AUGMENTATION_OPTIONS["train.crop_padding"][1]))
     return tuple(
         Augmentation(name, flip_p if name in FLIPS else 0.5, padding if name in PADDED_CROPS else 4)
         for name in train_config["augmentation"]

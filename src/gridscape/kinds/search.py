@@ -9,9 +9,9 @@ from typing import Mapping
 import jsonschema
 
 from gridscape.config.errors import ConfigError
-from gridscape.config.keys import format_value, section
+from gridscape.config.keys import format_value, get_key, section
 from gridscape.config.options import check_option, written_options
-from gridscape.config.schema import check_key, check_value
+from gridscape.config.schema import check_key, check_value, defaults_of
 
 from .base import Run, StudyKind, figure, result
 from .common import DATA_OUTPUTS, DATASET_SECTIONS, REPORT_OUTPUTS
@@ -75,18 +75,18 @@ def check_written(raw: Mapping, defaults: Mapping) -> None:
 def check(config: Mapping, schema: Mapping) -> None:
     check_axes(config, schema)
     check_landscape(config["landscape"])
-    check_experiment_only_keys(config)
+    check_experiment_only_keys(config, defaults_of(schema))
 
 
 # train keys of named experiments only: a grid pack trains on the whole training part
-EXPERIMENT_ONLY = {"train.per_class": None, "train.min_epoch_size": 0}
+EXPERIMENT_ONLY = ("train.per_class", "train.min_epoch_size")
 
 
-def check_experiment_only_keys(config: Mapping) -> None:
+def check_experiment_only_keys(config: Mapping, defaults: Mapping) -> None:
     """A grid sets none of the keys only named experiments read, in the study or as an axis."""
     axes = {axis["key"] for axis in config["search"]["axes"]}
-    for key, default in EXPERIMENT_ONLY.items():
-        if key in axes or config["train"][key.split(".")[1]] != default:
+    for key in EXPERIMENT_ONLY:
+        if key in axes or get_key(config, key) != get_key(defaults, key):
             raise ConfigError(
                 f"config key {key}: a grid search trains every cell on the whole training part; expected it left "
                 "out (a study of kind 'experiments' reads it)"
