@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup tex study demo demo-vgg demo-exercises demo-lab-augment demo-lab-experiments demo-autoencoder demo-scaling test lint dag benchmark benchmark-checkpoint clean-demo
+.PHONY: setup tex study demo demo-vgg demo-exercises demo-lab-augment demo-lab-experiments demo-autoencoder demo-scaling demo-mlp test lint dag benchmark benchmark-checkpoint clean-demo
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,9 @@ demo-autoencoder:
 
 demo-scaling:
 	$(MAKE) --no-print-directory study CONFIG=config/demo-scaling.yaml
+
+demo-mlp:
+	$(MAKE) --no-print-directory study CONFIG=config/demo-mlp.yaml
 
 demo-exercises:
 	$(MAKE) --no-print-directory study CONFIG=config/cs5242-exercises.yaml

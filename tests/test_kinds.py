@@ -21,8 +21,10 @@ def test_schema_lists_exactly_the_registered_kinds():
 @pytest.mark.parametrize("name", list(KINDS))
 def test_every_declared_file_of_a_kind_exists(name):
     kind = KINDS[name]
-    for rule_file in kind.rules:
-        assert (WORKFLOW / "rules" / rule_file).is_file(), rule_file
+    configs = [{"search": {"method": method}} for method in ("grid", "random", "staged")] if name == "search" else [{}]
+    for config in configs:
+        for rule_file in kind.rule_files(config):
+            assert (WORKFLOW / "rules" / rule_file).is_file(), rule_file
     assert (WORKFLOW / "report" / kind.report_template).is_file()
     assert (WORKFLOW / "report" / kind.landing).is_file()
     for output in kind.outputs:

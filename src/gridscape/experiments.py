@@ -79,7 +79,7 @@ def run_experiment(
     if epoch != len(history):
         model.load_state_dict(trained.result.best_state)
     device = resolve_device(run_config["device"])
-    test = to_tensors(data, "test", None, device, run_config["train"])
+    test = to_tensors(data, "test", None, device, run_config["train"], trained.statistics)
     test_loss, test_acc = evaluate(model, test, int(run_config["train"]["eval_batch_size"]))
     train_eval_loss, train_eval_acc = evaluate(model, trained.train_data, int(run_config["train"]["eval_batch_size"]))
     chosen, last = history[epoch - 1], history[-1]

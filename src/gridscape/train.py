@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Protocol
@@ -44,7 +45,13 @@ def seed_everything(seed: int) -> None:
     """
     torch.manual_seed(seed)
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    # torch.use_deterministic_algorithms would also set inductor's flag, and importing inductor
+    # costs every training job about 2 s: set the kernels' flag, and inductor's once it is loaded
+    # (landscape.method: compile sets it before compiling)
+    torch._C._set_deterministic_algorithms(True, warn_only=True)
+    inductor = sys.modules.get("torch._inductor.config")
+    if inductor is not None:
+        inductor.deterministic = True
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
     if torch.backends.cudnn.is_available():

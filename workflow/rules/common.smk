@@ -69,7 +69,7 @@ def declared(path):
     """The output ``path`` (under results/{study}/) as the study's kind declares it: a figure
     is its PNG and its PDF, and an output with a caption is flagged for the HTML report.
     """
-    output = KIND.declared(path)
+    output = KIND.declared(path, config)
     if output is None:
         raise ValueError(f"{path} is not declared by the study kind {KIND.name}")
     full = f"results/{{study}}/{path}"

@@ -1,5 +1,8 @@
 # The final model: its settings resolved once from the best cell, retrained with them, tested
-# on the test set; its curves and its layer table.
+# on the test set; its curves, its layer table and its predictions for a few test images.
+
+
+include: "common_of/final.smk"
 
 
 # Jobs of seconds run on the submitting host, not as one cluster job each (the SLURM profile).
@@ -7,6 +10,7 @@ localrules:
     final_weight_stats,
     model_summary,
     plot_curves_final,
+    predict_test,
 
 
 rule resolve_final:
@@ -32,6 +36,7 @@ rule train_final:
         split=rules.split.output.split,
         final=rules.resolve_final.output.final,
     output:
+        **FINAL_NORMALISATION,
         model=declared("final/model.safetensors"),
         init="results/{study}/final/init.safetensors",
         history="results/{study}/final/history.csv",
@@ -55,6 +60,7 @@ rule train_final:
 
 rule evaluate_final:
     input:
+        **FINAL_NORMALISATION,
         data=rules.prepare.output[0],
         model=rules.train_final.output.model,
         init=rules.train_final.output.init,
@@ -119,3 +125,23 @@ rule final_weight_stats:
         names=["final"],
     script:
         "../scripts/weight_stats.py"
+
+
+rule predict_test:
+    input:
+        **FINAL_NORMALISATION,
+        data=rules.prepare.output[0],
+        final=rules.resolve_final.output.final,
+        model=rules.train_final.output.model,
+    output:
+        predictions=declared("final/predictions.csv"),
+        figure=declared("figures/test_predictions"),
+    log:
+        "results/{study}/logs/predict_test.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    params:
+        images=config["figures"]["test_predictions"],
+    script:
+        "../scripts/predict_test.py"

@@ -8,6 +8,7 @@ include: "common_of/search.smk"
 # Jobs of seconds run on the submitting host, not as one cluster job each (the SLURM profile).
 localrules:
     aggregate_grid,
+    grid_trials,
     choose_best,
     plot_grid,
     plot_curves_grid,
@@ -71,6 +72,25 @@ rule aggregate_grid:
         axis_keys=AXIS_KEYS,
     script:
         "../scripts/aggregate_grid.py"
+
+
+rule grid_trials:
+    input:
+        grid=rules.aggregate_grid.output.grid,
+        metrics=rules.aggregate_grid.input.metrics,
+    output:
+        trials=declared("search/trials.csv"),
+        space=declared("search/stages/1/space.json"),
+    log:
+        "results/{study}/logs/grid_trials.log",
+    conda:
+        CONDA_ENV
+    params:
+        axes=config["search"]["axes"],
+        epochs=config["train"]["epochs"],
+        cells=list(CELLS),
+    script:
+        "../scripts/grid_trials.py"
 
 
 rule choose_best:

@@ -19,6 +19,7 @@ MODEL_OPTIONS = {
     "lenet5": ("activation", "batch_norm"),
     "vgg": ("num_filters", "num_stages", "blocks_per_stage", "block", "residual"),
     "resnet": ("depth",),
+    "mlp": ("activation", "hidden_layers", "hidden_size", "dropout"),
 }
 OPTIMIZER_OPTIONS = {"sgd": ("momentum",), "adam": ()}
 SCHEDULE_OPTIONS = {"constant": (), "cosine": ("min_lr",)}

@@ -16,9 +16,10 @@ from typing import Mapping
 from .keys import get_or_none
 
 TRAINING_SECTIONS = ("split", "model", "optimizer", "train", "device")
-# the LeNet-5 lab's keys (issue 17), the data-size keys (issue 18)
+# the LeNet-5 lab's keys (issue 17), the data-size keys (issue 18), the MLP's (issue 16)
 ADDED_KEYS = ("model.batch_norm", "model.init", "optimizer.l1", "train.flip_p", "train.crop_padding",
-              "train.per_class", "train.min_epoch_size", "model.depth")
+              "train.per_class", "train.min_epoch_size", "model.depth",
+              "model.hidden_layers", "model.hidden_size", "model.dropout")
 
 
 def training_settings(config: Mapping, defaults: Mapping) -> dict:

@@ -16,7 +16,9 @@ from torch import Tensor
 
 from gridscape.config.options import AUGMENTATION_OPTIONS
 
-AUGMENTATION_NAMES = ("hflip", "vflip", "rotate10", "rotate90", "shift5", "crop4", "crop", "contrast", "noise")
+AUGMENTATION_NAMES = (
+    "hflip", "vflip", "rotate10", "rotate90", "shift5", "crop4", "crop", "resized_crop", "contrast", "noise",
+)
 FLIPS = ("hflip", "vflip")  # their probability is train.flip_p
 PADDED_CROPS = ("crop",)  # its padding is train.crop_padding
 DESCRIPTIONS = {
@@ -27,6 +29,10 @@ DESCRIPTIONS = {
     "shift5": "random shift by up to 5 pixels up-down and left-right",
     "crop4": "random crop of the image padded by 4 zero pixels (a shift by up to 4 pixels, every image)",
     "crop": "random crop of the image padded by train.crop_padding zero pixels (every image)",
+    "resized_crop": (
+        "random crop of 50 to 100 % of the image's area, aspect ratio 3/4 to 4/3, resized back to the "
+        "image's size (every image)"
+    ),
     "contrast": "random contrast change (factor 0.5 to 1.5)",
     "noise": "additive Gaussian noise (sigma 8 of 255)",
 }
@@ -74,6 +80,44 @@ def _shift(images: Tensor, max_pixels: int, probability: float, generator) -> Te
     # Gather per-image windows: result[b, c, i, j] = padded[b, c, rows[b, i], cols[b, j]].
     shifted = padded.permute(0, 2, 3, 1)[batch, rows.view(n, height, 1), cols.view(n, 1, width)]
     return shifted.permute(0, 3, 1, 2).contiguous()
+
+
+# torchvision's RandomResizedCrop draws the area from (0.08, 1): on a 28x28 image that can
+# leave an 8x8 patch, no longer a garment or a digit. The DS405B handout gives no parameters;
+# half the area at least keeps the object recognisable.
+RESIZED_CROP_SCALE = (0.5, 1.0)
+RESIZED_CROP_RATIO = (3 / 4, 4 / 3)
+
+
+def _resized_crop(
+    images: Tensor,
+    generator: torch.Generator | None,
+    scale: tuple[float, float] = RESIZED_CROP_SCALE,
+    ratio: tuple[float, float] = RESIZED_CROP_RATIO,
+) -> Tensor:
+    """A random crop of every image resized back to the image's size (torchvision's
+    RandomResizedCrop, batched): the area fraction s uniform in ``scale``, the aspect ratio r
+    (width / height) log-uniform in ``ratio``, the crop's sides sqrt(s r) and sqrt(s / r) of the
+    image's (each at most the whole side: torchvision redraws instead, up to ten times), its
+    position uniform where it fits, sampled bilinearly at the output's pixel centres. Scale
+    (1, 1) with ratio (1, 1) samples every pixel at its own centre: the identity. Four draws per
+    image from the CPU ``generator``: area, log ratio, left, top."""
+    n = images.shape[0]
+    area = torch.rand(n, generator=generator, dtype=torch.float64) * (scale[1] - scale[0]) + scale[0]
+    low, high = math.log(ratio[0]), math.log(ratio[1])
+    aspect = torch.exp(torch.rand(n, generator=generator, dtype=torch.float64) * (high - low) + low)
+    width = torch.sqrt(area * aspect).clamp(max=1.0)  # fractions of the image's sides
+    height = torch.sqrt(area / aspect).clamp(max=1.0)
+    left = torch.rand(n, generator=generator, dtype=torch.float64) * (1 - width)
+    top = torch.rand(n, generator=generator, dtype=torch.float64) * (1 - height)
+    # affine_grid maps the output's [-1, 1] onto the crop: x_in = width * x_out + centre
+    zeros = torch.zeros_like(width)
+    theta = torch.stack([
+        torch.stack([width, zeros, 2 * left + width - 1], 1),
+        torch.stack([zeros, height, 2 * top + height - 1], 1),
+    ], 1).float().to(images.device)
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    return F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
 def _contrast(images: Tensor, probability: float, generator) -> Tensor:
@@ -170,6 +214,7 @@ TRANSFORMS: dict[str, Callable[[Tensor, float, torch.Generator | None], Tensor]]
     "shift5": lambda x, p, g: _shift(x, 5, p, g),
     # torchvision's RandomCrop(32, padding=4) crops every image: a uniform shift in [-4, 4]
     "crop4": lambda x, p, g: _shift(x, 4, 1.0, g),
+    "resized_crop": lambda x, p, g: _resized_crop(x, g),  # every image, as torchvision's
     "contrast": _contrast,
     "noise": _noise,
 }

@@ -23,7 +23,7 @@ class TensorData:
 
     images: Tensor
     labels: Tensor
-    mean: Tensor  # (1, C, 1, 1) float32, on the same device
+    mean: Tensor  # (1, C, 1, 1) float32, on the same device; (1, C, H, W) per pixel
     std: Tensor
     channels_last: bool = True
     dtype: torch.dtype = torch.float32  # of the normalised batches (float64 only in exactness tests)
@@ -33,14 +33,15 @@ class TensorData:
         cls,
         images: np.ndarray,
         labels: np.ndarray,
-        mean: Sequence[float],
-        std: Sequence[float],
+        mean: Sequence[float] | np.ndarray,
+        std: Sequence[float] | np.ndarray,
         device: torch.device,
         channels_last: bool = True,
     ) -> "TensorData":
         images_t = torch.from_numpy(np.ascontiguousarray(images)).to(device)
         labels_t = torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(device)
-        shape = (1, -1, 1, 1)
+        # per channel (C,), or per pixel (C, H, W: train.normalization pixel)
+        shape = (1, -1, 1, 1) if np.ndim(mean) <= 1 else (1, *np.shape(mean))
         mean_t = torch.tensor(np.asarray(mean, dtype=np.float32) * 255.0, device=device).view(shape)
         std_t = torch.tensor(np.asarray(std, dtype=np.float32) * 255.0, device=device).view(shape)
         return cls(images_t, labels_t, mean_t, std_t, channels_last)

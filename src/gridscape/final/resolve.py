@@ -13,3 +13,19 @@ def resolve_final(config: Mapping, best: Mapping, train_on: str) -> dict[str, An
     """``{"params": the best values, "train_on": ..., "config": config with them set}``."""
     params = dict(best["params"])
     return {"params": params, "train_on": train_on, "config": with_values(config, params)}
+
+
+NORMALISATION_KEY = "train.normalization"
+
+
+def saves_normalisation(config: Mapping) -> bool:
+    """Whether train_final writes final/normalisation.safetensors (the mean and std images the
+    final model is normalised with): when the study normalises with 'pixel', or when its
+    search varies train.normalization (the final model's then depends on the best values; a
+    final model that ends up with 'dataset' or 'none' gets the statistics those apply). Other
+    studies keep their outputs as they were."""
+    if config["train"]["normalization"] == "pixel":
+        return True
+    search = config.get("search") or {}
+    searched = (search.get("axes") if search.get("method", "grid") == "grid" else search.get("space")) or []
+    return any(parameter.get("key") == NORMALISATION_KEY for parameter in searched)

@@ -13,8 +13,13 @@ import torch
 from gridscape import io
 from gridscape.checkpoint import CheckpointPlace, open_checkpoint
 from gridscape.device import resolve_device
-from gridscape.study import TrainedModel, final_subsets, load_dataset, load_model, read_split, to_tensors, train_on_split
+from gridscape.study import (
+    TrainedModel, applied_statistics, final_subsets, load_dataset, load_model, model_statistics, normalisation_path,
+    read_split, to_tensors, train_on_split, write_statistics,
+)
 from gridscape.train import evaluate
+
+from .resolve import NORMALISATION_KEY
 
 
 def run_final(
@@ -40,6 +45,11 @@ def run_final(
     meta = {"params": json.dumps(params)}
     io.write_safetensors(init_path, trained.initial_state, meta)
     io.write_safetensors(model_path, trained.model.state_dict(), meta)
+    if config["train"]["normalization"] == "pixel" or NORMALISATION_KEY in params:
+        # the statistics every later step normalises with (pixel), or, where the search chose
+        # another normalisation, those it applies, for the file the workflow then expects
+        write_statistics(normalisation_path(model_path), applied_statistics(config["train"], data, trained.statistics),
+                         {**meta, "normalization": config["train"]["normalization"], "train_on": train_on})
     io.write_csv(history_path, pd.DataFrame(trained.result.history))
     if checkpointer is not None:
         checkpointer.clear()
@@ -52,7 +62,7 @@ def run_evaluate(final: Mapping, data_path: str, model_path: str, metrics_path: 
     config = final["config"]
     device = resolve_device(config["device"])
     data = load_dataset(data_path, config["dataset"]["name"])
-    test = to_tensors(data, "test", None, device, config["train"])
+    test = to_tensors(data, "test", None, device, config["train"], model_statistics(config["train"], model_path))
     batch_size = int(config["train"]["eval_batch_size"])
     initial = {}
     if init_path is not None:

@@ -120,6 +120,7 @@ AUTOENCODER = StudyKind(
     summary="gridscape.summary.autoencoder:summarise",
     report_template="autoencoder_report.tex.j2",
     landing="workflow-autoencoder.rst",
-    ignored_keys=("figures.gradient_flow_overlay", "figures.weight_histograms", "figures.scaling", "train.per_class"),
+    ignored_keys=("figures.gradient_flow_overlay", "figures.weight_histograms", "figures.scaling", "train.per_class",
+                  "figures.test_predictions"),
     runs=autoencoder_runs,
 )

@@ -123,7 +123,8 @@ class StudyKind:
     those sections that this kind does not read (an error when set). ``check_written``: its
     checks of the config as written (raw, and the schema's defaults), before the schema's;
     ``check``: its checks after the schema's, raising ConfigError. ``runs``: the training runs whose whole settings
-    ``check_run`` sees. ``rules``: its rule files under ``workflow/rules/``. ``outputs``: its
+    ``check_run`` sees. ``rules``: its rule files under ``workflow/rules/`` (or a function of
+    the config giving them). ``outputs``: its
     result files and figures, read by the ``all`` target, the HTML report and the LaTeX
     report's inputs. ``report_inputs``: the named files its report reads. ``build_context``
     (``module:function``) makes the report's context from those files; ``report_template``
@@ -136,7 +137,7 @@ class StudyKind:
     description: str
     sections: frozenset[str]
     check: Callable[[dict, Mapping], None]
-    rules: tuple[str, ...]
+    rules: tuple[str, ...] | Callable[[Mapping], tuple[str, ...]]
     outputs: tuple[Output, ...]
     report_inputs: Callable[[Mapping], dict[str, Any]]
     build_context: str
@@ -174,9 +175,17 @@ class StudyKind:
     def summarise(self, results: Path, config: Mapping) -> list[str]:
         return list(_load(self.summary)(results, config)) if self.summary else []
 
-    def declared(self, path: str) -> Output | None:
-        """The declaration of ``path`` (as written in the rule, under ``results/{study}/``)."""
-        return next((output for output in self.outputs if output.path == path), None)
+    def rule_files(self, config: Mapping) -> tuple[str, ...]:
+        """The rule files of a study of this kind (they may depend on its config)."""
+        return tuple(self.rules(config) if callable(self.rules) else self.rules)
+
+    def declared(self, path: str, config: Mapping | None = None) -> Output | None:
+        """The declaration of ``path`` (as written in the rule, under ``results/{study}/``);
+        with ``config``, the one that applies to it where two declare the same path."""
+        matches = [output for output in self.outputs if output.path == path]
+        if config is not None:
+            matches = [output for output in matches if output.when(config)] or matches
+        return matches[0] if matches else None
 
 
 def run_values(config: Mapping, runs: Sequence[Run], keys: Sequence[str]) -> dict[str, list]:

@@ -177,4 +177,5 @@ EXPERIMENTS = StudyKind(
     summary="gridscape.summary.experiments:summarise",
     report_template="experiments_report.tex.j2",
     landing="workflow-experiments.rst",
+    ignored_keys=("figures.test_predictions",),  # a search study's final model predicts test images
 )

@@ -1,5 +1,6 @@
-"""The search kind: a hyperparameter grid over keys of the model, optimizer and train sections,
-the best cell retrained as the final model and tested once, and its loss landscape."""
+"""The search kind: a hyperparameter search over keys of the model, optimizer and train sections
+(a grid, a random search or a staged random search: ``search_methods``), the best setting
+retrained as the final model and tested once, and its loss landscape."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ from gridscape.config.schema import check_key, check_value, defaults_of
 
 from .base import Run, StudyKind, figure, result
 from .common import DATA_OUTPUTS, DATASET_SECTIONS, REPORT_OUTPUTS
+from .final_outputs import PREDICTION_OUTPUTS
+from .search_outputs import ANALYSIS_OUTPUTS
+from .search_methods import (
+    RULE_FILES, check_method_keys, check_space, check_written_space, is_grid, is_sampled, probe_runs, stage_numbers,
+)
 
 
 def grid_cells(config: Mapping) -> list[Run]:
@@ -65,17 +71,33 @@ def check_landscape(landscape: Mapping) -> None:
 
 
 def check_written(raw: Mapping, defaults: Mapping) -> None:
-    """Each axis the study writes varies a key that its model and optimiser read."""
+    """Each axis or hyperparameter the study writes varies a key that its model and optimiser
+    read, and the search keys it writes are read by its method."""
+    check_method_keys(raw, defaults)
     written = written_options(raw, defaults)
     for index, axis in enumerate(section(raw, "search").get("axes") or []):
         if isinstance(axis, Mapping) and isinstance(axis.get("key"), str):
             check_option(written, defaults, axis["key"], f"search.axes[{index}].key")
+    check_written_space(raw, defaults)
 
 
 def check(config: Mapping, schema: Mapping) -> None:
-    check_axes(config, schema)
+    if is_grid(config):
+        check_axes(config, schema)
+    else:
+        check_space(config, schema)
     check_landscape(config["landscape"])
     check_experiment_only_keys(config, defaults_of(schema))
+
+
+def search_runs(config: Mapping) -> list[Run]:
+    """A grid's cells; for random and staged search, the probes of the space's ends and values."""
+    return grid_cells(config) if is_grid(config) else probe_runs(config)
+
+
+def rule_files(config: Mapping) -> tuple[str, ...]:
+    return ("data.smk", "figures.smk", RULE_FILES[config["search"]["method"]], "search_analysis.smk", "final.smk",
+            "landscape.smk")
 
 
 # train keys of named experiments only: a grid pack trains on the whole training part
@@ -83,8 +105,10 @@ EXPERIMENT_ONLY = ("train.per_class", "train.min_epoch_size")
 
 
 def check_experiment_only_keys(config: Mapping, defaults: Mapping) -> None:
-    """A grid sets none of the keys only named experiments read, in the study or as an axis."""
-    axes = {axis["key"] for axis in config["search"]["axes"]}
+    """A search sets none of the keys only named experiments read, in the study, as an axis or
+    in its space."""
+    search = config["search"]
+    axes = {entry["key"] for entry in (search["axes"] if is_grid(config) else search["space"])}
     for key in EXPERIMENT_ONLY:
         if key in axes or get_key(config, key) != get_key(defaults, key):
             raise ConfigError(
@@ -101,20 +125,33 @@ def has_subset(config: Mapping) -> bool:
     return has_landscape(config) and config["landscape"]["subset_size"] is not None
 
 
+def stages(config: Mapping) -> dict[str, list[int]]:
+    return {"stage": stage_numbers(config)}
+
+
 LANDSCAPE_FILES = ("directions.safetensors", "directions.json", "surface.npz", "diagnostics.json", "line.csv", "interpolation.csv")
 OUTPUTS = (
     *DATA_OUTPUTS,
-    result("search/grid.csv", "grid_table", "Grid search", "Tables", "grid table"),
-    result("search/best.json", "best", "Grid search", "Tables", "chosen cell"),
-    figure("grid_val_loss", "Grid search", "Heat maps", "validation loss"),
-    figure("grid_val_acc", "Grid search", "Heat maps", "validation accuracy"),
-    figure("curves_grid", "Grid search", "Curves", "curves of every cell"),
+    result("search/grid.csv", "grid_table", "Grid search", "Tables", "grid table", when=is_grid),
+    result("search/best.json", "best", "Grid search", "Tables", "chosen cell", when=is_grid),
+    figure("grid_val_loss", "Grid search", "Heat maps", "validation loss", when=is_grid),
+    figure("grid_val_acc", "Grid search", "Heat maps", "validation accuracy", when=is_grid),
+    figure("curves_grid", "Grid search", "Curves", "curves of every cell", when=is_grid),
+    result("search/best.json", "best_trial", "Search", "Tables", "chosen trial", when=is_sampled),
+    result("search/trials.csv", "trials_table", "Search", "Tables", "every trial"),
+    result("search/stages/{stage}/space.json", when=is_sampled, wildcards=stages),
+    result("search/stages/{stage}/plan.csv", when=is_sampled, wildcards=stages),
+    result("search/stages/{stage}/trials.csv", when=is_sampled, wildcards=stages),
+    result("search/stages/1/space.json", when=is_grid),
+    figure("curves_trials", "Search", "Curves", "curves of the last stage's trials", when=is_sampled),
+    *ANALYSIS_OUTPUTS,
     result("final/config.json"),
     result("final/model.safetensors"),
     result("final/metrics.json", "metrics", "Final model", "Metrics", "test metrics"),
     result("report/model_summary.csv", "model_summary", "Final model", "Network", "layer table"),
     result("final/weight_stats.csv", "final_weight_stats", "Final model", "Network", "weight statistics"),
     figure("curves_final", "Final model", "Curves", "training curves"),
+    *PREDICTION_OUTPUTS,
     *(result(f"landscape/{name}", when=has_landscape) for name in LANDSCAPE_FILES),
     result("landscape/surface.csv", "landscape_surface", "Loss landscape", "Tables", "surface", when=has_landscape),
     result("landscape/subset_indices.csv", when=has_subset),
@@ -132,7 +169,9 @@ def report_inputs(config: Mapping) -> dict:
     files = {
         "counts": "data/class_counts.csv",
         "split": "data/split.csv",
-        "grid": "search/grid.csv",
+        **({"grid": "search/grid.csv"} if is_grid(config) else {}),
+        "trials": "search/trials.csv",
+        "importance": "search/importance.csv",
         "best": "search/best.json",
         "metrics": "final/metrics.json",
         "history": "final/history.csv",
@@ -142,7 +181,10 @@ def report_inputs(config: Mapping) -> dict:
     if has_landscape(config):
         files.update({name: f"landscape/{name}.{ext}" for name, ext in (
             ("directions", "json"), ("diagnostics", "json"), ("surface", "csv"), ("line", "csv"), ("interpolation", "csv"))})
-    return {name: f"results/{{study}}/{path}" for name, path in files.items()}
+    inputs = {name: f"results/{{study}}/{path}" for name, path in files.items()}
+    stages = stage_numbers(config) if is_sampled(config) else [1]
+    inputs["spaces"] = [f"results/{{study}}/search/stages/{stage}/space.json" for stage in stages]
+    return inputs
 
 
 SEARCH = StudyKind(
@@ -151,8 +193,8 @@ SEARCH = StudyKind(
     sections=DATASET_SECTIONS | {"search", "final", "landscape"},
     check=check,
     check_written=check_written,
-    runs=grid_cells,
-    rules=("data.smk", "figures.smk", "search.smk", "final.smk", "landscape.smk"),
+    runs=search_runs,
+    rules=rule_files,
     outputs=OUTPUTS,
     report_inputs=report_inputs,
     build_context="gridscape.report.context:context_from_files",

@@ -165,6 +165,7 @@ def _compiled_sums(model: nn.Module, device: torch.device):
         return (nn.functional.cross_entropy(logits, labels, reduction="sum"),
                 (logits.argmax(dim=1) == labels).sum())
 
+    torch.use_deterministic_algorithms(True, warn_only=True)  # inductor's flag too (train.seed_everything)
     return torch.compile(sums, dynamic=False)
 
 

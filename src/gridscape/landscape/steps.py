@@ -21,7 +21,7 @@ from gridscape.data import DATASETS
 from gridscape.device import resolve_device
 from gridscape.logs import PROGRESS
 from gridscape.models import build_model
-from gridscape.study import load_dataset, load_model, read_split, to_tensors
+from gridscape.study import load_dataset, load_model, model_statistics, read_split, to_tensors
 from gridscape.train import evaluate
 
 from . import data as landscape_data
@@ -62,7 +62,9 @@ def setup(resolved: Mapping, landscape: Mapping, data_path: str, split_path: str
     prepared = load_dataset(data_path, final["dataset"]["name"])
     selection = landscape_data.select(landscape, prepared, read_split(split_path), train_on)
     model = load_model(final, prepared, model_path, device)
-    tensors = to_tensors(prepared, selection.part, selection.indices, device, final["train"])
+    # train.normalization pixel: the final model's own statistics, saved beside its weights
+    statistics = model_statistics(final["train"], model_path)
+    tensors = to_tensors(prepared, selection.part, selection.indices, device, final["train"], statistics)
     labels = prepared.train_labels if selection.part == "train" else prepared.test_labels
     if selection.requested is not None and not selection.subset:
         log.info("landscape.subset_size %d >= the %d %s images available: all of them are used, no subset",

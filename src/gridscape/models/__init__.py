@@ -10,6 +10,7 @@ from torch import nn
 
 from ..config import MODEL_OPTIONS
 from .lenet import LeNet5
+from .mlp import MLP
 from .resnet import ResNet
 from .vgg import VGG
 
@@ -24,6 +25,7 @@ MODELS: dict[str, ModelEntry] = {
     "lenet5": ModelEntry(LeNet5, MODEL_OPTIONS["lenet5"]),
     "vgg": ModelEntry(VGG, MODEL_OPTIONS["vgg"]),
     "resnet": ModelEntry(ResNet, MODEL_OPTIONS["resnet"]),
+    "mlp": ModelEntry(MLP, MODEL_OPTIONS["mlp"]),
 }
 
 

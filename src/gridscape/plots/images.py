@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 
-from gridscape.plots.style import FigureInfo, literal, new_figure, save_figure, styled
+from gridscape.plots.style import DIVERGED_COLOR, FigureInfo, literal, new_figure, save_figure, styled
 
 PathList = Sequence[str | os.PathLike]
 
@@ -68,6 +68,49 @@ def plot_image_grid(
     if title:
         fig.suptitle(title)
     return save_figure(fig, paths)
+
+
+WRONG_COLOR = DIVERGED_COLOR  # Okabe & Ito's vermillion, the palette's red
+
+
+@styled
+def plot_predictions(
+    images: np.ndarray,
+    labels: Sequence[int],
+    predicted: Sequence[int],
+    probabilities: Sequence[float],
+    classes: Sequence[str],
+    paths: PathList,
+    ncols: int = 5,
+    title: str | None = None,
+) -> FigureInfo:
+    """Images in a grid (``ncols`` per row), each titled with its true class and the predicted
+    one with its probability; the title of a wrong prediction is red. The annotations are the
+    titles, the notes count the wrong ones."""
+    images = _check_images(images, "images")
+    if not len(images) == len(labels) == len(predicted) == len(probabilities):
+        raise ValueError(f"{len(images)} images, {len(labels)} labels, {len(predicted)} predictions, "
+                         f"{len(probabilities)} probabilities")
+    if len(images) == 0:
+        raise ValueError("no test images to show (figures.test_predictions is 0)")
+    ncols = max(1, min(ncols, len(images)))
+    nrows = math.ceil(len(images) / ncols)
+    fig = new_figure(1.75 * ncols, 2.0 * nrows + (0.4 if title else 0.0))
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    titles, wrong = [], 0
+    for ax, image, label, guess, probability in zip(axes, images, labels, predicted, probabilities):
+        text = f"true: {_class_name(label, classes)}\npred: {_class_name(guess, classes)} ({float(probability):.0%})"
+        _show_image(ax, image, text, fontsize=8.5)
+        if int(label) != int(guess):
+            ax.title.set_color(WRONG_COLOR)
+            wrong += 1
+        titles.append(text)
+    for ax in axes[len(images):]:
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    info = save_figure(fig, paths)
+    return FigureInfo(info.paths, info.size_px, annotations=tuple(titles), notes={"wrong": wrong, "shown": len(images)})
 
 
 def _pair_axes(fig: Figure, n_pairs: int, pairs_per_row: int) -> list[tuple[Axes, Axes]]:

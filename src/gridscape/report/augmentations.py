@@ -182,8 +182,9 @@ def _shift_pixels(name: str = "shift5") -> int:
 
 def verdict_of(dataset: str, name: str, padding: int = 4) -> Verdict:
     """The verdict on any augmentation the package has: the handout's seven, the random crop
-    of the MLP course (``crop4``: a shift by up to 4 pixels with zero fill, on every image) and
-    the LeNet-5 lab's crop padded by ``padding`` pixels (``crop``)."""
+    of the MLP course (``crop4``: a shift by up to 4 pixels with zero fill, on every image),
+    the LeNet-5 lab's crop padded by ``padding`` pixels (``crop``) and the DS405B handout's
+    resized crop (``resized_crop``: half the area or more, zoomed back)."""
     for verdict in verdicts(dataset):
         if verdict.name == name:
             return verdict
@@ -192,6 +193,19 @@ def verdict_of(dataset: str, name: str, padding: int = 4) -> Verdict:
         shift = _shift_pixels("crop4") if name == "crop4" else padding
         fits = shift <= t.border_pixels + 1
         return Verdict(name, Augmentation(name, padding=shift).describe(), YES if fits else CARE, sentence(t.framing_note))
+    if name == "resized_crop":
+        # a crop of half the area cuts up to 39 % off one side (ratio 4/3: 0.61 of the height)
+        t = traits_for(dataset)
+        if t.mirror_keeps_class and t.border_pixels >= 4:  # photographs: objects framed loosely
+            verdict, reason = YES, (
+                "a crop of half the image's area, zoomed back, mimics a closer or differently framed shot; "
+                "it can cut off up to four tenths of one side, which photographs of objects tolerate "
+                "(the usual ImageNet recipe crops far more)")
+        else:
+            verdict, reason = CARE, (
+                f"the {t.plural} fill most of the frame, so a crop of half the image's area, zoomed back, "
+                "can cut off up to four tenths of one side; a larger smallest area would be safer")
+        return Verdict(name, DESCRIPTIONS[name], verdict, sentence(reason))
     raise KeyError(f"no verdict on augmentation {name!r}; expected one of {', '.join(AUGMENTATION_NAMES)}")
 
 

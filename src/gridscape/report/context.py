@@ -20,6 +20,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from gridscape import io
+from gridscape.search.analysis import read_trials
 
 from . import provenance
 from .latex import join_words
@@ -28,6 +29,8 @@ from .config_text import study_fields
 from .data_context import augment_context, data_context, network_context
 from .landscape_context import landscape_context
 from .search_context import final_context, search_context
+from .search_analysis_context import analysis_context, no_analysis
+from .trials_context import trials_search_context
 
 
 @dataclass
@@ -37,7 +40,7 @@ class ReportInputs:
     config: Mapping
     split: Path
     counts: Path
-    grid: Path
+    grid: Path | None
     best: Path
     metrics: Path
     history: Path
@@ -49,6 +52,9 @@ class ReportInputs:
     repo: Path | None = None
     landscape: dict[str, Path | None] = field(default_factory=dict)
     snakemake_version: str | None = None
+    trials: Path | None = None  # search/trials.csv (every method)
+    importance: Path | None = None  # search/importance.csv (every method)
+    spaces: list[Path] = field(default_factory=list)  # the stages' space.json (random, staged)
 
 
 def figure_paths(inputs: ReportInputs, landscape_enabled: bool) -> dict[str, str]:
@@ -61,7 +67,6 @@ def build_context(inputs: ReportInputs) -> dict:
     """Everything the templates print, from the result files named in ``inputs``."""
     config = inputs.config
     counts = pd.read_csv(inputs.counts, dtype={"class": str})
-    grid = pd.read_csv(inputs.grid)
     best = io.read_json(inputs.best)
     metrics = io.read_json(inputs.metrics)
     history = pd.read_csv(inputs.history)
@@ -69,7 +74,14 @@ def build_context(inputs: ReportInputs) -> dict:
     forward = io.read_json(inputs.forward_check)
 
     data = data_context(config, counts, forward)
-    search = search_context(config, grid, best, data["n_val"])
+    spaces = [io.read_json(path) for path in inputs.spaces]
+    trials = read_trials(inputs.trials) if inputs.trials is not None else None
+    if inputs.grid is not None:
+        search = search_context(config, pd.read_csv(inputs.grid), best, data["n_val"])
+    else:
+        search = trials_search_context(config, trials, best, spaces, data["n_val"], data["n_classes"])
+    analysis = (analysis_context(config, trials, pd.read_csv(inputs.importance), spaces)
+                if inputs.importance is not None and trials is not None else no_analysis(config))
     final = final_context(config, metrics, history, data, search)
     landscape_enabled = bool(dig(config, "landscape.enabled", False))
     figures = figure_paths(inputs, landscape_enabled)
@@ -78,8 +90,9 @@ def build_context(inputs: ReportInputs) -> dict:
         "data": data,
         "network": network_context(config, layers, forward),
         "search": search,
+        "analysis": analysis,
         "final": final,
-        "augment": augment_context(config),
+        "augment": augment_context(config, best.get("params")),
         "landscape": landscape_context(config, inputs.landscape or {}, figures, data["n_classes"]),
         "figures": figures,
         "provenance": provenance.provenance(
@@ -96,9 +109,11 @@ def context_from_files(inputs: Mapping[str, Any], common: Mapping[str, Any]) -> 
     """The search kind's report context from the render rule's named inputs (see
     ``gridscape.kinds.search.report_inputs``) and the facts every report shares."""
     files = {name: Path(inputs[name]) for name in (
-        "split", "counts", "grid", "best", "metrics", "history", "model_summary", "forward_check")}
+        "split", "counts", "best", "metrics", "history", "model_summary", "forward_check")}
+    optional = {name: Path(inputs[name]) if name in inputs else None for name in ("grid", "trials", "importance")}
+    spaces = [Path(path) for path in inputs.get("spaces", [])]
     landscape = {name: Path(inputs[name]) if name in inputs else None for name in LANDSCAPE_FILES}
-    return build_context(ReportInputs(**common, **files, landscape=landscape))
+    return build_context(ReportInputs(**common, **files, **optional, spaces=spaces, landscape=landscape))
 
 
 __all__ = ["ReportInputs", "build_context", "context_from_files", "dig", "join_words"]

@@ -89,6 +89,10 @@ def network_context(config: Mapping, layers: pd.DataFrame, forward: Mapping) -> 
         "n_conv": sum(t.startswith("Conv") for t in types),
         "n_linear": sum(t == "Linear" for t in types),
         "n_pool": sum("Pool" in t for t in types),
+        # the MLP's dropout, as its layers say it ("dropout p=0.2"): the final model's own value
+        "dropout": next((float(r["description"].removeprefix("dropout p=")) for r in rows if r["type"] == "Dropout"), 0.0),
+        "hidden_size": next((int(r["output_shape"].split("x")[-1]) for r in rows if r["type"] == "Linear"), None),
+        "in_features": next((int(r["description"].split(",")[1].split("→")[0]) for r in rows if r["type"] == "Linear"), None),
         "batch_norm": any(t.startswith("BatchNorm") for t in types),
         "init": get_key(config, "model.init", "default"),
         "activation_type": next((r["type"] for r in rows if r["description"].endswith("activation")), ""),
@@ -108,7 +112,15 @@ def network_context(config: Mapping, layers: pd.DataFrame, forward: Mapping) -> 
     }
 
 
-def augment_context(config: Mapping) -> dict:
+def searched_members(config: Mapping, key: str) -> list[str]:
+    """The members of a list-valued key that a random or staged search switches on and off."""
+    space = (config.get("search") or {}).get("space") or [] if config.get("search", {}).get("method", "grid") != "grid" else []
+    return next((list(entry["subsets_of"]) for entry in space if entry["key"] == key and "subsets_of" in entry), [])
+
+
+def augment_context(config: Mapping, final_params: Mapping | None = None) -> dict:
+    """``final_params``: the final model's chosen values (best.json), for a search that
+    switches augmentations on and off."""
     name = config["dataset"]["name"]
     verdicts = augmentations.verdicts(name)
     chosen = get_key(config, "figures.augmentation", "hflip")
@@ -137,5 +149,7 @@ def augment_context(config: Mapping) -> dict:
         "chosen": {"name": chosen, "description": chosen_verdict.description, "verdict": chosen_verdict.verdict,
                    "reason": chosen_verdict.reason, "in_handout": chosen in augmentations.HANDOUT_ORDER},
         "used_in_training": used,
+        "searched": searched_members(config, "train.augmentation"),
+        "final_augmentation": list((final_params or {}).get("train.augmentation", config["train"]["augmentation"])),
         "kind": augmentations.traits_for(name).kind,
     }

@@ -57,6 +57,12 @@ class ExperimentReportInputs:
 
 def describe_model(model: Mapping) -> dict:
     """Depth and variant of the experiment's network, for the table and the text."""
+    if model["name"] == "mlp":  # hidden layers x units, and the dropout where there is one
+        dropout = float(model.get("dropout", 0.0))
+        variant = f"{model.get('hidden_layers', 1)} × {model.get('hidden_size', 128)}" + (f", dropout {dropout:g}" if dropout else "")
+        return {"name": "MLP", "depth": int(model.get("hidden_layers", 1)) + 1, "convs": None, "variant": variant,
+                "batch_norm": False, "residual": False, "residual_form": None, "activation": model.get("activation"),
+                "init": model.get("init", "default")}
     if model["name"] != "vgg":
         batch_norm = bool(model.get("batch_norm", False)) or model["name"] == "resnet"
         return {"name": MODEL_TITLES.get(model["name"], model["name"]), "depth": model.get("depth") if model["name"] == "resnet" else None,

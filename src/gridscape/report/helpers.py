@@ -37,7 +37,7 @@ LANDSCAPE_FIGURES = tuple(
     o.path.removeprefix("figures/") for o in SEARCH.outputs if o.figure and o.when is has_landscape
 )
 MAX_CLASS_ROWS = 20
-MODEL_TITLES = {"lenet5": "LeNet-5", "vgg": "VGG", "resnet": "ResNet"}
+MODEL_TITLES = {"lenet5": "LeNet-5", "vgg": "VGG", "resnet": "ResNet", "mlp": "MLP"}
 DATASET_TITLES = {
     "cifar10": "CIFAR-10",
     "cifar100": "CIFAR-100",

@@ -129,6 +129,7 @@ def search_context(config: Mapping, grid: pd.DataFrame, best: Mapping, n_val: in
             fixed.append({"key": key, "name": axis_name(key), "value": get_key(config, key)})
     seconds = [finite(s) for s in grid.get("seconds", pd.Series(dtype=float))]
     return {
+        "method": "grid",
         "axes": axes,
         "seed_axis": any(a["key"] == "train.seed" for a in axes),
         "model_axis": any(a["key"].startswith("model.") for a in axes),
@@ -204,7 +205,9 @@ def final_context(config: Mapping, metrics: Mapping, history: pd.DataFrame, data
         "difference_se": difference_se(test_acc, int(metrics.get("n_test", data["n_test"])), val_acc, data["n_val"]),
         "seconds": float(history["seconds"].sum()) if "seconds" in history else None,
         "device": metrics.get("device", "not recorded"),
-        "params_tex": params_tex(metrics.get("params", search["best"]["params"]), search["keys"]),
+        # a random or staged search's label rounds its drawn values (the same as the final's)
+        "params_tex": (search["best"]["label_tex"] if search.get("method", "grid") != "grid"
+                       else params_tex(metrics.get("params", search["best"]["params"]), search["keys"])),
     }
 
 

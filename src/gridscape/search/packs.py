@@ -15,7 +15,9 @@ from gridscape.kinds.base import Run
 # rate makes a shorter run a prefix of a longer one).
 FUSABLE_KEYS = ("optimizer.lr", "optimizer.momentum", "optimizer.weight_decay", "train.seed")
 PREFIX_KEYS = ("train.epochs",)
-FUSABLE_MODELS = ("lenet5",)  # built only of layers that gridscape.fused has grouped forms of
+# built only of layers that gridscape.fused has grouped forms of; not the MLP, whose dropout
+# draws its masks from each run's own seeded generator
+FUSABLE_MODELS = ("lenet5",)
 
 
 def can_fuse(config: Mapping) -> bool:

@@ -19,7 +19,7 @@ from gridscape.data.loader import TensorData
 from gridscape.data.split import subset_indices
 from gridscape.device import resolve_device
 from gridscape.kinds.base import Run
-from gridscape.study import load_dataset, new_model, read_split, to_tensors
+from gridscape.study import load_dataset, new_model, read_split, statistics_digest, to_tensors, training_statistics
 from gridscape.train import TrainResult, evaluate, predict, train
 from gridscape.train_fused import train_fused
 
@@ -44,8 +44,10 @@ def run_pack(
     model_configs = [Run("model", values).apply(base) for values in pack.models]
     device = resolve_device(base["device"])
     models = [new_model(c, data).to(device) for c in model_configs]
-    train_data = to_tensors(data, "train", subset_indices(split, "train"), device, base["train"])
-    val_data = to_tensors(data, "train", subset_indices(split, "val"), device, base["train"])
+    # train.normalization pixel: the statistics of the training part, for validation too
+    statistics = training_statistics(base["train"], data, subset_indices(split, "train"))
+    train_data = to_tensors(data, "train", subset_indices(split, "train"), device, base["train"], statistics)
+    val_data = to_tensors(data, "train", subset_indices(split, "val"), device, base["train"], statistics)
     val_labels = data.train_labels[subset_indices(split, "val")]
     del data  # the loaded arrays (184 MB for CIFAR-10): the tensors hold what training reads
     log.info(
@@ -63,9 +65,11 @@ def run_pack(
     if len(models) == 1:
         states = [models[0].state_dict()]
     final = final_evaluation(pack, results, states, models, train_data, val_data, base["train"])
+    # the pixel statistics' digest only where they exist: other cells' metrics stay as they were
+    digest = {} if statistics is None else {"normalisation_digest": statistics_digest(statistics)}
     with io.atomic_directory(out_dir) as tmp_dir:
         rows = _write_pack_cells(pack, results, tmp_dir, {
-            "models_in_pack": len(models), "threads": torch.get_num_threads(), "device": str(device)},
+            "models_in_pack": len(models), "threads": torch.get_num_threads(), "device": str(device), **digest},
             final, subset_indices(split, "val"), val_labels)
     if checkpointer is not None:
         checkpointer.clear()

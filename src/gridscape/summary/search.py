@@ -16,7 +16,8 @@ def summarise(results: Path, config: Mapping) -> Iterator[str]:
     if best_path.exists():
         best = json.loads(best_path.read_text())
         params = ", ".join(f"{key} = {value}" for key, value in best["params"].items())
-        yield f"best cell:   {params} ({best['metric']} {value_text(best['metric'], best['value'])})"
+        what = f"best trial:  {best['trial']}:" if "stage" in best else "best cell:  "
+        yield f"{what} {params} ({best['metric']} {value_text(best['metric'], best['value'])})"
     metrics_path = results / "final" / "metrics.json"
     if metrics_path.exists():
         metrics = json.loads(metrics_path.read_text())

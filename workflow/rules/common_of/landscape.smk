@@ -35,4 +35,5 @@ LANDSCAPE_MODEL_INPUTS = dict(
     split=rules.split.output.split,
     final=rules.resolve_final.output.final,
     model=rules.train_final.output.model,
+    **FINAL_NORMALISATION,  # the final model's pixel statistics, where it has them
 )

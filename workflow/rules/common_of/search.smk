@@ -33,3 +33,7 @@ def pack_config(wildcards):
 
 def pack_dir_of_cell(wildcards):
     return f"results/{wildcards.study}/search/packs/{PACK_OF_CELL[wildcards.cell]}"
+
+
+# the search analysis (search_analysis.smk) reads a grid as one stage of trials
+SEARCH_STAGES = [1]
