@@ -339,7 +339,8 @@ def test_the_stages_figure_is_declared_for_staged_search_only():
     assert not has_stages({"search": {"method": "staged", "stages": [{"trials": 4, "epochs": 1}]}})
     assert not has_stages({"search": {"axes": []}})
     paths = {output.path for output in ANALYSIS_OUTPUTS}
-    assert {"search/importance.csv", "search/marginals.csv", "figures/search_parallel", "figures/search_importance",
+    assert {"search/importance.csv", "search/marginals.csv", "search/parallel.html", "figures/search_parallel",
+            "figures/search_importance",
             "figures/search_history", "figures/search_marginals", "figures/search_stages"} == paths
     for output in ANALYSIS_OUTPUTS:
         assert (ROOT / "workflow" / "report" / f"{output.caption}.rst").is_file(), output.path

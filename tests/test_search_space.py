@@ -169,10 +169,32 @@ def test_a_staged_study_validates_and_lists_its_stages_files():
     ({"space": [{"key": "model.num_filters", "values": [8, 16]}]}, r"search.space\[0\].key: model.num_filters is read only by model.name vgg"),
     ({"space": [{"key": "optimizer.lr", "low": 1e-4, "high": 0.1}], "method": "random", "stages": [{"trials": 1, "epochs": 1}]},
      r"search.stages: read only by search.method staged"),
+    ({"space": [{"key": "train.batch_size", "low": 8, "high": 64}]}, r"search.space\[0\].integer: train.batch_size takes whole"),
+    ({"space": [{"key": "train.batch_size", "low": 8, "high": 64.5, "integer": True}]}, r"search.space\[0\].high: 64.5 with integer"),
+    ({"stages": [{"trials": 4, "epochs": 1, "keep_top": 0.5}]}, r"search.stages\[0\].keep_top: the first stage"),
 ])
 def test_a_bad_space_is_refused_naming_its_key(change, message):
     with pytest.raises(ConfigError, match=message):
         validate(staged(**change))
+
+
+def test_a_space_that_would_drop_the_studys_own_augmentation_or_epochs_is_refused():
+    with pytest.raises(ConfigError, match=r"search.space\[4\].subsets_of: .* drop the study's own \['vflip'\]"):
+        validate({**staged(), "train": {"augmentation": ["vflip"]}})
+    with pytest.raises(ConfigError, match=r"train.epochs: 7, but a staged search .* expected train.epochs left out or 3"):
+        validate({**staged(), "train": {"epochs": 7}})
+    assert validate({**staged(), "train": {"epochs": 3, "augmentation": ["hflip"]}})["train"]["epochs"] == 3
+
+
+def test_ties_go_to_the_lower_validation_loss_then_to_trial_order():
+    params = parameters_of(SPACE[:1])
+    plan = pd.DataFrame({"trial": ["s1t000", "s1t001", "s1t002"], "optimizer.lr": [0.001, 0.01, 0.05]})
+    table = stage_table({"stage": 1, "params": params}, plan, [
+        {"trial": t, "train_loss": 1, "train_acc": 0.5, "val_loss": loss, "val_acc": 0.9, "status": "ok",
+         "seconds": 1, "epochs_run": 2} for t, loss in (("s1t000", 0.5), ("s1t001", 0.3), ("s1t002", 0.3))])
+    best = choose_best_trial(table, {"stage": 1, "epochs": 2, "params": params}, "val_acc")
+    assert best["trial"] == "s1t001" and best["tied_with"] == ["s1t000", "s1t002"]
+    assert best["runner_up"]["trial"] == "s1t002" and best["margin"] == 0
 
 
 def test_a_grid_with_a_space_is_refused():
@@ -189,3 +211,73 @@ def test_a_random_search_may_search_the_epochs_and_its_best_trains_that_long():
     table = results_for(plan, params, 1, lambda v: 0.5 + v["train.epochs"] / 10 + np.log10(v["optimizer.lr"]) / 100)
     best = choose_best_trial(table, space, "val_acc")
     assert best["params"]["train.epochs"] == plan.set_index("trial").loc[best["trial"], "train.epochs"]
+
+
+def test_a_batch_of_trials_run_twice_writes_the_same_files_but_seconds(tmp_path):
+    from gridscape import io
+    from gridscape.data import load_prepared, prepare
+    from gridscape.data.split import stratified_split
+    from gridscape.search.trials import run_trials
+
+    prepare("digits", [], tmp_path / "digits.npz")
+    io.write_csv(tmp_path / "split.csv", stratified_split(load_prepared(tmp_path / "digits.npz").train_labels, 0.2, 0))
+    config = validate({"study": "s", "device": "cpu", "dataset": {"name": "digits"}, "landscape": {"enabled": False},
+                       "model": {"name": "mlp", "hidden_size": 16}, "train": {"seed": 0, "batch_size": 64},
+                       "search": {"method": "random", "trials": 2, "space": [
+                           {"key": "optimizer.lr", "low": 0.01, "high": 0.1, "log": True},
+                           {"key": "train.augmentation", "subsets_of": ["rotate10"]}]}})
+    space, plan = plan_stage(1, {"trials": 2, "epochs": 1}, config["search"]["space"], 0, "val_acc", 10)
+    io.write_json(tmp_path / "space.json", space)
+    io.write_csv(tmp_path / "plan.csv", plan)
+    runs = []
+    for attempt in ("a", "b"):
+        run_trials(config, tmp_path / "space.json", tmp_path / "plan.csv", ["s1t000", "s1t001"], tmp_path / "digits.npz",
+                   tmp_path / "split.csv", tmp_path / attempt)
+        runs.append({trial: (io.read_csv_exact(tmp_path / attempt / trial / "history.csv").drop(columns="seconds"),
+                             {k: v for k, v in io.read_json(tmp_path / attempt / trial / "metrics.json").items()
+                              if k != "seconds"}) for trial in ("s1t000", "s1t001")})
+    for trial in ("s1t000", "s1t001"):
+        pd.testing.assert_frame_equal(runs[0][trial][0], runs[1][trial][0])
+        assert runs[0][trial][1] == runs[1][trial][1]
+        assert len(runs[0][trial][0]) == 1 and runs[0][trial][1]["params"]["train.augmentation"] in ([], ["rotate10"])
+    assert runs[0]["s1t000"][1]["val_loss"] != runs[0]["s1t001"][1]["val_loss"]  # two settings, two results
+
+
+def test_the_first_stages_keep_top_default_is_the_schemas():
+    from gridscape.config import load_schema
+    from gridscape.kinds.search_methods import KEEP_TOP_DEFAULT
+
+    stages = load_schema()["properties"]["search"]["properties"]["stages"]
+    assert stages["items"]["properties"]["keep_top"]["default"] == KEEP_TOP_DEFAULT
+
+
+def test_the_interactive_page_holds_every_trial_on_every_axis_and_loads_nothing(tmp_path):
+    import json as json_module
+    import re
+    import shutil
+    import subprocess
+
+    from gridscape.plots.parallel_html import SCRIPT, parallel_page
+
+    params = parameters_of(SPACE)
+    plan = draw_plan(params, 5, seed=0, stage=1)
+    table = results_for(plan, params, 1, lambda v: 0.5 + v["optimizer.momentum"] / 2)
+    table.loc[2, "status"], table.loc[2, "val_acc"] = "diverged", float("nan")
+    page = parallel_page(table, params, "val_acc", best="s1t001", title="<b>x</b>")
+    data = json_module.loads(re.search(r"<script type='application/json' id='data'>(.*?)</script>", page, re.S).group(1))
+    assert [a["name"] for a in data["axes"]] == [
+        "optimizer.lr (log)", "optimizer.momentum", "train.batch_size", "model.activation", "train.augmentation.hflip",
+        "train.augmentation.rotate10", "train.augmentation.shift5", "val_acc"]
+    assert len(data["trials"]) == 5 and all(len(t["position"]) == 8 for t in data["trials"])
+    assert [t["best"] for t in data["trials"]] == [False, True, False, False, False]
+    assert data["trials"][2]["diverged"] and data["trials"][2]["position"][-1] is None
+    # the highest accuracy sits at the top of the metric axis, the momentum that made it at the top of its own
+    top = max(range(5), key=lambda n: -1 if n == 2 else table["val_acc"][n])
+    assert data["trials"][top]["position"][-1] == 1.0
+    assert data["trials"][top]["position"][1] == max(t["position"][1] for n, t in enumerate(data["trials"]) if n != 2)
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+    assert not re.search(r"(src|href)=", page)  # nothing fetched: a self-contained page
+    if shutil.which("node"):
+        script = tmp_path / "parallel.js"
+        script.write_text(SCRIPT)
+        assert subprocess.run(["node", "--check", str(script)], capture_output=True).returncode == 0

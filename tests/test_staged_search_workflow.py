@@ -17,6 +17,7 @@ SPACE = [
     {"key": "train.normalization", "values": ["pixel", "none"]},
     {"key": "train.augmentation", "subsets_of": ["hflip", "rotate10"]},
     {"key": "model.hidden_size", "values": [16, 64]},
+    {"key": "model.hidden_layers", "low": 1, "high": 3, "integer": True},
     {"key": "model.activation", "values": ["tanh", "relu"]},
     {"key": "model.dropout", "low": 0.0, "high": 0.5},
     {"key": "optimizer.lr", "low": 0.003, "high": 0.3, "log": True},
@@ -54,10 +55,12 @@ def test_every_stage_draws_inside_its_space_and_the_spaces_nest_around_the_kept_
                 assert contains(param, value), (space["stage"], param, value)
     first, second = spaces
     for before, after in zip(first["params"], second["params"]):
-        if before["type"] == "float":
+        if before["type"] in ("float", "int"):
             assert before["low"] <= after["low"] <= after["high"] <= before["high"]
         elif before["type"] == "categorical":
             assert set(after["values"]) <= set(before["values"])
+        else:  # a list member fixed before stays fixed the same way
+            assert after["fixed"].items() >= before["fixed"].items()
     # stage 2 kept the top half (rounded up) of stage 1's learning trials, by validation accuracy
     stage1 = trials[trials["stage"] == 1]
     learned = stage1[learning(stage1, 10)].sort_values("val_acc", ascending=False, kind="mergesort")
@@ -94,7 +97,7 @@ def test_the_best_is_the_argmax_of_the_last_stage_and_the_final_model_uses_it(st
     assert final["params"] == best["params"] and final["params"]["train.epochs"] == 3
     assert final["config"]["model"]["hidden_size"] == best["params"]["model.hidden_size"]
     metrics = io.read_json(staged_study / "final" / "metrics.json")
-    assert metrics["test_acc"] > 0.5  # an MLP on the digits, even after 3 epochs
+    assert metrics["test_acc"] > 0.9  # measured 0.961: an MLP on the digits after 3 epochs
 
 
 def test_importances_are_shares_and_the_predictions_name_their_classes(staged_study):
@@ -102,7 +105,8 @@ def test_importances_are_shares_and_the_predictions_name_their_classes(staged_st
     assert list(importance.columns) == ["param", "importance", "importance_std", "correlation", "method", "n_trials"]
     assert (importance["importance"] >= 0).all() and importance["importance"].sum() == pytest.approx(1.0)
     assert set(importance["param"]) == {"train.normalization", "train.augmentation.hflip", "train.augmentation.rotate10",
-                                        "model.hidden_size", "model.activation", "model.dropout", "optimizer.lr"}
+                                        "model.hidden_size", "model.hidden_layers", "model.activation", "model.dropout",
+                                        "optimizer.lr"}
     predictions = pd.read_csv(staged_study / "final" / "predictions.csv")
     assert list(predictions.columns) == ["index", "label", "label_name", "predicted", "predicted_name", "probability",
                                          "correct"]
@@ -117,6 +121,6 @@ def test_the_report_describes_the_space_the_stages_and_the_choice(staged_study):
     assert "staged (coarse-{}to-{}fine) random search" in tex
     assert f"\\texttt{{{best['trial']}}}" in tex
     assert r"\label{tab:space}" in tex and r"\label{tab:stages}" in tex and r"\label{tab:importance}" in tex
-    assert "ranking is indicative only" in tex  # 9 trials for 7 hyperparameters
+    assert "ranking is indicative only" in tex  # 9 trials for 8 hyperparameters
     for figure in ("search_parallel", "search_importance", "search_history", "search_stages", "test_predictions"):
         assert (staged_study / "figures" / f"{figure}.png").stat().st_size > 1000

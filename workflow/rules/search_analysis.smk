@@ -25,6 +25,7 @@ rule search_analysis:
         **STAGES_FIGURE,
         importance=declared("search/importance.csv"),
         marginals=declared("search/marginals.csv"),
+        page=declared("search/parallel.html"),
         parallel=declared("figures/search_parallel"),
         history=declared("figures/search_history"),
         importance_figure=declared("figures/search_importance"),

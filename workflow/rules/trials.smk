@@ -46,7 +46,7 @@ rule train_trials:
         "results/{study}/benchmarks/train_trials/{batch}.tsv"
     conda:
         CONDA_ENV
-    threads: heavy_threads(max(len(trials) for trials in STAGE_TRIALS.values()))
+    threads: heavy_threads(BATCHES_AT_ONCE)
     resources:
         gpu=is_gpu_job(),
     params:

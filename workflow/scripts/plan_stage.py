@@ -10,8 +10,8 @@ settings = snakemake.params.settings
 inputs = snakemake.input
 previous = "previous_space" in inputs.keys()
 space, plan = plan_stage(
-    settings["stage"], settings["spec"], settings["space"], settings["seed"], settings["metric"],
-    settings["num_classes"],
+    settings["stage"], settings["spec"], settings.get("space"), settings["seed"], settings.get("metric"),
+    settings.get("num_classes"),
     previous_space=io.read_json(inputs.previous_space) if previous else None,
     previous_trials=io.read_csv_exact(inputs.previous_trials) if previous else None,
 )

@@ -23,9 +23,10 @@ def saves_normalisation(config: Mapping) -> bool:
     final model is normalised with): when the study normalises with 'pixel', or when its
     search varies train.normalization (the final model's then depends on the best values; a
     final model that ends up with 'dataset' or 'none' gets the statistics those apply). Other
-    studies keep their outputs as they were."""
+    studies, a grid over 'dataset' and 'none' included, keep their outputs as they were."""
     if config["train"]["normalization"] == "pixel":
         return True
     search = config.get("search") or {}
     searched = (search.get("axes") if search.get("method", "grid") == "grid" else search.get("space")) or []
-    return any(parameter.get("key") == NORMALISATION_KEY for parameter in searched)
+    return any(parameter.get("key") == NORMALISATION_KEY and "pixel" in (parameter.get("values") or [])
+               for parameter in searched)

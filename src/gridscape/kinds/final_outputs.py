@@ -16,5 +16,5 @@ def has_test_predictions(config: Mapping) -> bool:
 PREDICTION_OUTPUTS = (
     result("final/predictions.csv", "test_predictions_table", "Final model", "Tables", "test predictions",
            when=has_test_predictions),
-    figure("test_predictions", "Final model", "Predictions", "10 test images", when=has_test_predictions),
+    figure("test_predictions", "Final model", "Predictions", "random test images", when=has_test_predictions),
 )

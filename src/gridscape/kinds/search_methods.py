@@ -27,6 +27,7 @@ METHOD_KEYS = {
     "stages": ("staged",), "trials_per_job": SAMPLED,
 }
 RULE_FILES = {"grid": "search.smk", "random": "trials.smk", "staged": "trials.smk"}
+KEEP_TOP_DEFAULT = 0.25  # search.stages[].keep_top in the schema
 
 
 def method_of(config: Mapping) -> str:
@@ -78,7 +79,23 @@ def check_method_keys(raw: Mapping, defaults: Mapping) -> None:
 
 
 def check_written_space(raw: Mapping, defaults: Mapping) -> None:
-    """Each hyperparameter of the space varies a key that the study's model and optimiser read."""
+    """Each hyperparameter of the space varies a key that the study's model and optimiser read;
+    a staged search reads neither a first stage's keep_top nor train.epochs."""
+    search = section(raw, "search")
+    stages = search.get("stages") if search.get("method") == "staged" else None
+    if isinstance(stages, list) and stages and all(isinstance(stage, Mapping) for stage in stages):
+        # its default, as a config with the defaults filled in holds it, is no error
+        if stages[0].get("keep_top", KEEP_TOP_DEFAULT) != KEEP_TOP_DEFAULT:
+            raise ConfigError(
+                "config key search.stages[0].keep_top: the first stage draws from the whole space, so it keeps no "
+                "trials of a stage before; expected keep_top from the second stage on"
+            )
+        epochs, last = section(raw, "train").get("epochs"), stages[-1].get("epochs")
+        if epochs is not None and epochs != last:
+            raise ConfigError(
+                f"config key train.epochs: {epochs}, but a staged search trains each trial for its stage's epochs "
+                f"and the final model for the last stage's ({last}); expected train.epochs left out or {last}"
+            )
     written = written_options(raw, defaults)
     for index, entry in enumerate(section(raw, "search").get("space") or []):
         if isinstance(entry, Mapping) and isinstance(entry.get("key"), str):
@@ -128,6 +145,12 @@ def check_entry(config: Mapping, validator, entry: Mapping[str, Any], where: str
                 "expected a list-valued key such as train.augmentation (a single-valued key takes values or low/high)"
             )
         check_value(config, validator, key, list(entry["subsets_of"]), f"{where}.subsets_of")
+        dropped = [member for member in current if member not in entry["subsets_of"]]
+        if dropped:
+            raise ConfigError(
+                f"config key {where}.subsets_of: every trial sets {key} to a subset of {list(entry['subsets_of'])}, "
+                f"which would drop the study's own {dropped}; expected them among subsets_of (or left out of {key})"
+            )
         return
     check_key(config, key, f"{where}.key")
     if key == "train.epochs" and config["search"]["method"] == "staged":
@@ -146,6 +169,11 @@ def check_entry(config: Mapping, validator, entry: Mapping[str, Any], where: str
         raise ConfigError(f"config key {where}.low: {low} is not below high {high}; expected low < high")
     if entry.get("log") and low <= 0:
         raise ConfigError(f"config key {where}.low: {low} with log: true; expected low above 0 (a log-uniform range)")
+    if key_type(validator.schema, key) == "integer" and not entry.get("integer"):
+        raise ConfigError(
+            f"config key {where}.integer: {key} takes whole numbers, but a range without integer: true draws "
+            f"real ones; expected integer: true (or a list of values)"
+        )
     if entry.get("integer"):
         for name in ("low", "high"):
             if float(entry[name]) != int(entry[name]):
@@ -153,6 +181,14 @@ def check_entry(config: Mapping, validator, entry: Mapping[str, Any], where: str
     for name in ("low", "high"):
         value = int(entry[name]) if entry.get("integer") else entry[name]
         check_value(config, validator, key, value, f"{where}.{name}")
+
+
+def key_type(schema: Mapping, key: str) -> Any:
+    """The JSON type the schema gives a dotted key (None where it names none)."""
+    node: Any = schema
+    for part in key.split("."):
+        node = (node.get("properties") or {}).get(part, {}) if isinstance(node, Mapping) else {}
+    return node.get("type") if isinstance(node, Mapping) else None
 
 
 def check_stages(config: Mapping) -> None:

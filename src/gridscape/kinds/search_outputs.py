@@ -20,6 +20,7 @@ def has_stages(config: Mapping) -> bool:
 ANALYSIS_OUTPUTS = (
     result("search/importance.csv", "search_importance_table", CATEGORY, "Tables", "parameter importance (table)"),
     result("search/marginals.csv", "search_marginals_table", CATEGORY, "Tables", "metric per parameter value (table)"),
+    result("search/parallel.html", "search_parallel_page", CATEGORY, "Trials", "parallel coordinates (interactive)"),
     figure("search_parallel", CATEGORY, "Trials", "parallel coordinates"),
     figure("search_history", CATEGORY, "Trials", "metric per trial"),
     figure("search_importance", CATEGORY, "Parameters", "parameter importance"),

@@ -100,6 +100,8 @@ def network_context(config: Mapping, layers: pd.DataFrame, forward: Mapping) -> 
         "pool_first": any("Pool" in a["type"] and b["description"].endswith("activation") for a, b in zip(rows, rows[1:])),
         "model": get_key(config, "model.name", "lenet5"),
         "title": MODEL_TITLES.get(get_key(config, "model.name", "lenet5"), get_key(config, "model.name", "lenet5")),
+        # "an MLP" (em-el-pee), "a LeNet-5", "a VGG", "a ResNet"
+        "article": "an" if get_key(config, "model.name", "lenet5") == "mlp" else "a",
         "activation": get_key(config, "model.activation", "relu"),
         "layers": rows,
         "total": total,
@@ -116,6 +118,13 @@ def searched_members(config: Mapping, key: str) -> list[str]:
     """The members of a list-valued key that a random or staged search switches on and off."""
     space = (config.get("search") or {}).get("space") or [] if config.get("search", {}).get("method", "grid") != "grid" else []
     return next((list(entry["subsets_of"]) for entry in space if entry["key"] == key and "subsets_of" in entry), [])
+
+
+def searched_values(config: Mapping, key: str) -> list:
+    """The values a search tries for ``key``: a grid axis's or a listed parameter's (else none)."""
+    search = config.get("search") or {}
+    entries = search.get("axes") if search.get("method", "grid") == "grid" else search.get("space")
+    return next((list(entry.get("values") or []) for entry in entries or [] if entry.get("key") == key), [])
 
 
 def augment_context(config: Mapping, final_params: Mapping | None = None) -> dict:

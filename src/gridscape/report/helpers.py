@@ -25,6 +25,11 @@ AXIS_NAMES = {
     "optimizer.l1": "L1 penalty",
     "train.flip_p": "flip probability",
     "train.crop_padding": "crop padding",
+    "train.normalization": "input normalisation",
+    "train.augmentation": "augmentation",
+    "model.hidden_layers": "number of hidden layers",
+    "model.hidden_size": "hidden-layer width",
+    "model.dropout": "dropout probability",
 }
 METRIC_NAMES = {"val_acc": "validation accuracy", "val_loss": "validation loss"}
 # an initial loss this close to ln C is "at the loss of a uniform guess" (the LeNet-5 lab's check)

@@ -6,12 +6,13 @@ worst value by mean metric with the standard error of that difference, computed 
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from gridscape.search.analysis import columns_for, higher_is_better, merge_spaces, usable, value_groups
+from gridscape.search.analysis import IMPORTANCE_TREES, columns_for, higher_is_better, merge_spaces, usable, value_groups
 
 from .helpers import METRIC_NAMES, axis_name, finite
 
@@ -30,7 +31,9 @@ def column_name(column: str) -> str:
 
 def value_contrast(trials: pd.DataFrame, params: Sequence[Mapping[str, Any]], column: str, metric: str) -> dict | None:
     """The best and the worst value (or quartile bin) of one column by mean metric, over the
-    values tried by at least two trials, and the standard error of their difference (Welch)."""
+    values tried by at least two trials, and the standard error of their difference (Welch).
+    The two are the extremes of k values, so the difference is called established beyond
+    ``z`` standard errors, z of a 5 % two-sided test over the k(k - 1)/2 pairs (Bonferroni)."""
     [spec] = [c for c in columns_for(trials, params) if c.name == column] or [None]
     if spec is None:
         return None
@@ -50,15 +53,17 @@ def value_contrast(trials: pd.DataFrame, params: Sequence[Mapping[str, Any]], co
     best, worst = ordered[0], ordered[-1]
     difference = abs(best["mean"] - worst["mean"])
     se = math.sqrt(best["var"] / best["n"] + worst["var"] / worst["n"])
+    pairs = len(stats) * (len(stats) - 1) // 2
+    z = NormalDist().inv_cdf(1 - 0.025 / pairs)
     return {"name": column_name(column), "best": best, "worst": worst, "difference": difference, "se": se,
-            "established": se > 0 and difference > 2 * se}
+            "n_values": len(stats), "pairs": pairs, "z": z, "established": se > 0 and difference > z * se}
 
 
 def no_analysis(config: Mapping) -> dict:
     """The context of a report given no importance table: the section says so."""
     metric = config["search"]["metric"]
     return {"metric": metric, "metric_name": METRIC_NAMES.get(metric, metric), "rows": [], "n_trials": 0,
-            "n_columns": 0, "available": False, "indicative": True, "trials_per_parameter": TRIALS_PER_PARAMETER,
+            "n_columns": 0, "available": False, "any_important": False, "trees": IMPORTANCE_TREES, "indicative": True, "trials_per_parameter": TRIALS_PER_PARAMETER,
             "contrasts": [], "contrast_trials": 0, "staged": False}
 
 
@@ -92,6 +97,8 @@ def analysis_context(config: Mapping, trials: pd.DataFrame, importance: pd.DataF
         "n_trials": n_trials,
         "n_columns": int(len(importance)),
         "available": bool(rows),
+        "any_important": any((row["importance"] or 0) > 0 for row in rows),
+        "trees": IMPORTANCE_TREES,
         "indicative": n_trials < TRIALS_PER_PARAMETER * max(1, len(importance)),
         "trials_per_parameter": TRIALS_PER_PARAMETER,
         "contrasts": contrasts,

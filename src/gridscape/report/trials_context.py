@@ -160,8 +160,6 @@ def trials_search_context(
         "runner_up": None if runner is None else {
             "trial": runner.get("trial"), "value": finite(runner.get("value")),
             "label_tex": settings_tex(runner.get("params", {}), final_keys),
-            "differs_in": [param_name(k) for k in final_keys
-                           if format_value(runner.get("params", {}).get(k)) != format_value(best_params.get(k))],
         },
         "margin": margin,
         "noise": noise,

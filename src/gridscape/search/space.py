@@ -73,8 +73,8 @@ def _draw(param: Mapping[str, Any], rng: np.random.Generator) -> Any:
         if param["log"]:
             return int(min(high, max(low, round(10 ** rng.uniform(math.log10(low), math.log10(high))))))
         return int(rng.integers(low, high + 1))
-    if param["log"]:
-        return float(10 ** rng.uniform(math.log10(low), math.log10(high)))
+    if param["log"]:  # 10 ** log10(x) may miss x by a rounding step: keep the draw inside
+        return float(min(high, max(low, 10 ** rng.uniform(math.log10(low), math.log10(high)))))
     return float(rng.uniform(low, high))
 
 
@@ -180,13 +180,13 @@ def narrow(params: Sequence[Mapping[str, Any]], kept: pd.DataFrame) -> list[dict
             narrowed.append({**param, "values": values})
         else:
             log = param["log"]
-            low, high = _scale(param["low"], log), _scale(param["high"], log)
-            values = [_scale(float(v), log) for v in kept[key]]
+            values = [float(v) for v in kept[key]]
             new_low, new_high = min(values), max(values)
-            if new_low == new_high:
+            if new_low == new_high:  # widened in the parameter's scale; the kept values themselves stay exact
+                low, high, centre = _scale(param["low"], log), _scale(param["high"], log), _scale(new_low, log)
                 half = SINGLE_VALUE_WIDTH * (high - low)
-                new_low, new_high = new_low - half, new_high + half
-            new_low, new_high = _unscale(max(low, new_low), log), _unscale(min(high, new_high), log)
+                new_low = min(new_low, _unscale(max(low, centre - half), log))
+                new_high = max(new_high, _unscale(min(high, centre + half), log))
             if kind == "int":
                 new_low, new_high = max(param["low"], math.floor(new_low + 1e-9)), min(param["high"], math.ceil(new_high - 1e-9))
                 narrowed.append({**param, "low": int(new_low), "high": int(new_high)})

@@ -15,8 +15,10 @@ def summarise(results: Path, config: Mapping) -> Iterator[str]:
     best_path = results / "search" / "best.json"
     if best_path.exists():
         best = json.loads(best_path.read_text())
-        params = ", ".join(f"{key} = {value}" for key, value in best["params"].items())
-        what = f"best trial:  {best['trial']}:" if "stage" in best else "best cell:  "
+        sampled = "stage" in best  # a random or staged search: drawn values, three digits say enough
+        params = ", ".join(f"{key} = {f'{value:.3g}' if sampled and isinstance(value, float) else value}"
+                           for key, value in best["params"].items())
+        what = f"best trial:  {best['trial']}:" if sampled else "best cell:  "
         yield f"{what} {params} ({best['metric']} {value_text(best['metric'], best['value'])})"
     metrics_path = results / "final" / "metrics.json"
     if metrics_path.exists():

@@ -18,6 +18,11 @@ BATCHES = {
     for stage, names in STAGE_TRIALS.items()
     for start in range(0, len(names), _PER_JOB)
 }
+# the jobs of one stage can run at once (a stage waits for the one before)
+BATCHES_AT_ONCE = max(
+    sum(stage == batch_stage for batch_stage, _ in BATCHES.values())
+    for stage in SEARCH_STAGES
+)
 BATCH_OF_TRIAL = {
     trial: batch for batch, (_, trials) in BATCHES.items() for trial in trials
 }
@@ -41,12 +46,17 @@ def stage_inputs(wildcards):
 
 
 def stage_plan_settings(wildcards):
-    """What a stage's plan is drawn from: rerun the stage's plan (and so its trials) when it changes."""
+    """What a stage's plan is drawn from: rerun the stage's plan (and so its trials) when it
+    changes. The first stage draws from the config's space; a later one narrows the space
+    before it, around the trials the metric ranks best."""
     stage = int(wildcards.stage)
+    spec = dict(STAGE_SPECS[stage])
+    if stage == 1:
+        spec.pop("keep_top", None)
+        return {"stage": 1, "spec": spec, "space": config["search"]["space"], "seed": config["search"]["seed"]}
     return {
         "stage": stage,
-        "spec": STAGE_SPECS[stage],
-        "space": config["search"]["space"] if stage == 1 else None,
+        "spec": spec,
         "seed": config["search"]["seed"],
         "metric": config["search"]["metric"],
         "num_classes": DATASETS[config["dataset"]["name"]].num_classes,
@@ -61,9 +71,17 @@ def batch_stage_file(name):
     return path
 
 
+# the keys every trial sets from its plan (an input): the study's own values of them change no trial
+SEARCHED_KEYS = [entry["key"] for entry in config["search"]["space"]] + ["train.epochs"]
+
+
 def batch_config(wildcards):
-    """Everything that changes a batch's trials besides its stage's plan (an input)."""
-    return {"trials": list(BATCHES[wildcards.batch][1]), **training_config()}
+    """Everything that changes a batch's trials besides its stage's plan."""
+    settings = training_config()
+    for key in SEARCHED_KEYS:
+        section, _, option = key.partition(".")
+        settings[section] = {k: v for k, v in settings[section].items() if k != option}
+    return {"trials": list(BATCHES[wildcards.batch][1]), **settings}
 
 
 def stage_trial_files(name):
