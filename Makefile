@@ -59,8 +59,10 @@ demo-mlp:
 demo-exercises:
 	$(MAKE) --no-print-directory study CONFIG=config/cs5242-exercises.yaml
 
+# Two test processes, each taking whole files (their module fixtures run a study once): the
+# workflow tests spend much of their time starting processes and waiting on SLURM.
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: setup
 	for study in config/*.yaml; do $(BIN)/snakemake --lint --configfile $$study || exit 1; done

@@ -26,7 +26,7 @@ from . import provenance
 from .latex import join_words
 from .helpers import ALL_FIGURES, LANDSCAPE_FIGURES, dig, figure_pdfs
 from .config_text import study_fields
-from .data_context import augment_context, data_context, network_context, searched_values
+from .data_context import augment_context, data_context, network_context
 from .landscape_context import landscape_context
 from .search_context import final_context, search_context
 from .search_analysis_context import analysis_context, no_analysis
@@ -76,7 +76,6 @@ def build_context(inputs: ReportInputs) -> dict:
     data = data_context(config, counts, forward)
     # the section describes the final model's inputs: a search may have chosen the normalisation
     data["normalization"] = best.get("params", {}).get("train.normalization", data["normalization"])
-    data["pixel_searched"] = searched_values(config, "train.normalization").count("pixel") > 0
     spaces = [io.read_json(path) for path in inputs.spaces]
     trials = read_trials(inputs.trials) if inputs.trials is not None else None
     if inputs.grid is not None:

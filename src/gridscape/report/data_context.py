@@ -45,6 +45,7 @@ def data_context(config: Mapping, counts: pd.DataFrame, forward: Mapping) -> dic
         # the binary release and torchvision's (the Python release) hold the same images and labels
         "torchvision_class": {"cifar10": "CIFAR10", "cifar100": "CIFAR100"}.get(name),
         "normalization": (config.get("train") or {}).get("normalization", "dataset"),
+        "pixel_searched": "pixel" in searched_values(config, "train.normalization"),
         "kind": augmentations.traits_for(name).kind if name in augmentations.DATASET_TRAITS else "images",
         "classes": list(counts["class"]),
         "n_classes": len(counts),

@@ -86,17 +86,6 @@ def merge_spaces(spaces: Sequence[Mapping[str, Any]]) -> list[dict]:
     return params
 
 
-def param_columns(params: Sequence[Mapping[str, Any]]) -> list[str]:
-    """trials.csv's parameter columns: one per key, one per list member (``key.member``)."""
-    columns = []
-    for param in params:
-        if param["type"] == "subsets":
-            columns += [f"{param['key']}.{member}" for member in param["members"]]
-        else:
-            columns.append(param["key"])
-    return columns
-
-
 def _as_bool(value: Any) -> float:
     """True/False, 'True'/'false', 1/0 as 1.0/0.0; missing as NaN."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

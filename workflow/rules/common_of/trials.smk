@@ -53,7 +53,12 @@ def stage_plan_settings(wildcards):
     spec = dict(STAGE_SPECS[stage])
     if stage == 1:
         spec.pop("keep_top", None)
-        return {"stage": 1, "spec": spec, "space": config["search"]["space"], "seed": config["search"]["seed"]}
+        return {
+            "stage": 1,
+            "spec": spec,
+            "space": config["search"]["space"],
+            "seed": config["search"]["seed"],
+        }
     return {
         "stage": stage,
         "spec": spec,
