@@ -182,8 +182,7 @@ def report_inputs(config: Mapping) -> dict:
         files.update({name: f"landscape/{name}.{ext}" for name, ext in (
             ("directions", "json"), ("diagnostics", "json"), ("surface", "csv"), ("line", "csv"), ("interpolation", "csv"))})
     inputs = {name: f"results/{{study}}/{path}" for name, path in files.items()}
-    stages = stage_numbers(config) if is_sampled(config) else [1]
-    inputs["spaces"] = [f"results/{{study}}/search/stages/{stage}/space.json" for stage in stages]
+    inputs["spaces"] = [f"results/{{study}}/search/stages/{stage}/space.json" for stage in stage_numbers(config)]
     return inputs
 
 
