@@ -1,4 +1,4 @@
-"""A staged random search of MLPs on the digits through the workflow: every stage's space, plan
+"""Random and staged searches of MLPs on the digits through the workflow: every stage's space, plan
 and kept trials as files, the nesting of the spaces, each trial's history against its row of
 trials.csv, the best trial, the importances, the final model's predictions and the report."""
 
@@ -124,3 +124,37 @@ def test_the_report_describes_the_space_the_stages_and_the_choice(staged_study):
     assert "ranking is indicative only" in tex  # 9 trials for 8 hyperparameters
     for figure in ("search_parallel", "search_importance", "search_history", "search_stages", "test_predictions"):
         assert (staged_study / "figures" / f"{figure}.png").stat().st_size > 1000
+
+
+@pytest.fixture(scope="module")
+def random_study(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("random")
+    write_config(workdir, {
+        "study": "random", "device": "cpu", "dataset": {"name": "digits"}, "split": {"val_fraction": 0.2, "seed": 0},
+        "model": {"name": "mlp", "hidden_size": 32},
+        "train": {"seed": 0, "batch_size": 64, "eval_batch_size": 500},
+        "search": {"method": "random", "seed": 3, "trials": 4, "trials_per_job": 4, "metric": "val_loss", "space": [
+            {"key": "optimizer.lr", "low": 0.01, "high": 0.2, "log": True},
+            {"key": "train.epochs", "values": [1, 2]}]},
+        "figures": {"gallery_size": 4, "test_predictions": 0},
+        "landscape": {"enabled": False},
+    })
+    # the LaTeX source is the report's content; its PDF adds nothing to check here
+    run_snakemake(workdir, "--omit-from", "compile_report")
+    return workdir / "results" / "random"
+
+
+def test_a_random_search_trains_each_trial_for_its_drawn_epochs_and_picks_the_lowest_loss(random_study):
+    trials = io.read_csv_exact(random_study / "search" / "trials.csv")
+    plan = io.read_csv_exact(random_study / "search" / "stages" / "1" / "plan.csv")
+    assert list(trials["trial"]) == list(plan["trial"]) == [f"s1t00{i}" for i in range(4)]
+    assert (trials["stage"] == 1).all() and trials["optimizer.lr"].between(0.01, 0.2).all()
+    assert list(trials["epochs_run"]) == list(plan["train.epochs"])
+    best = io.read_json(random_study / "search" / "best.json")
+    assert best["trial"] == trials.loc[trials["val_loss"].idxmin(), "trial"]
+    assert best["params"]["train.epochs"] == int(plan.set_index("trial").loc[best["trial"], "train.epochs"])
+    assert not (random_study / "final" / "predictions.csv").exists()  # figures.test_predictions: 0
+    tex = " ".join((random_study / "report" / "report.tex").read_text().split())
+    assert "with a random search (\\texttt{search.method: random}, seed 3)" in tex
+    assert "The search trained four trials on the training part" in tex  # epochs searched: no count
+    assert not (random_study / "report" / "report.pdf").exists()
