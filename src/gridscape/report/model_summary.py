@@ -52,7 +52,7 @@ def describe(module: nn.Module) -> str:
     if isinstance(module, (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.LeakyReLU, nn.GELU, nn.ELU, nn.SiLU)):
         return f"{type(module).__name__} activation"
     if isinstance(module, nn.Dropout):
-        return f"dropout p={module.p}"
+        return f"dropout p={module.p:.3g}"
     return type(module).__name__.lower()
 
 
