@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from gridscape.config.keys import with_values
+from gridscape.kinds.search_methods import searched_entry
 
 
 def resolve_final(config: Mapping, best: Mapping, train_on: str) -> dict[str, Any]:
@@ -26,7 +27,4 @@ def saves_normalisation(config: Mapping) -> bool:
     studies, a grid over 'dataset' and 'none' included, keep their outputs as they were."""
     if config["train"]["normalization"] == "pixel":
         return True
-    search = config.get("search") or {}
-    searched = (search.get("axes") if search.get("method", "grid") == "grid" else search.get("space")) or []
-    return any(parameter.get("key") == NORMALISATION_KEY and "pixel" in (parameter.get("values") or [])
-               for parameter in searched)
+    return "pixel" in searched_entry(config, NORMALISATION_KEY).get("values", [])

@@ -19,7 +19,8 @@ from .common import DATA_OUTPUTS, DATASET_SECTIONS, REPORT_OUTPUTS
 from .final_outputs import PREDICTION_OUTPUTS
 from .search_outputs import ANALYSIS_OUTPUTS
 from .search_methods import (
-    RULE_FILES, check_method_keys, check_space, check_written_space, is_grid, is_sampled, probe_runs, stage_numbers,
+    RULE_FILES, check_method_keys, check_space, check_written_space, is_grid, is_sampled, probe_runs, searched_entries,
+    stage_numbers,
 )
 
 
@@ -107,8 +108,7 @@ EXPERIMENT_ONLY = ("train.per_class", "train.min_epoch_size")
 def check_experiment_only_keys(config: Mapping, defaults: Mapping) -> None:
     """A search sets none of the keys only named experiments read, in the study, as an axis or
     in its space."""
-    search = config["search"]
-    axes = {entry["key"] for entry in (search["axes"] if is_grid(config) else search["space"])}
+    axes = {entry["key"] for entry in searched_entries(config)}
     for key in EXPERIMENT_ONLY:
         if key in axes or get_key(config, key) != get_key(defaults, key):
             raise ConfigError(

@@ -46,6 +46,19 @@ def is_staged(config: Mapping) -> bool:
     return method_of(config) == "staged"
 
 
+def searched_entries(config: Mapping) -> list[Mapping[str, Any]]:
+    """What a search varies, each entry with its ``key``: a grid's axes (``values``), or a
+    random or staged search's space (``values``, ``low``/``high`` or ``subsets_of``); none for
+    a study without a search."""
+    search = section(config, "search")
+    return list((search.get("axes") if method_of(config) == "grid" else search.get("space")) or [])
+
+
+def searched_entry(config: Mapping, key: str) -> Mapping[str, Any]:
+    """The entry that varies ``key`` ({} when the search leaves it at the study's value)."""
+    return next((entry for entry in searched_entries(config) if entry.get("key") == key), {})
+
+
 def stage_specs(config: Mapping) -> list[dict]:
     """Each stage's trials, epochs and keep_top: a random search is one stage of
     ``search.trials`` trials of ``train.epochs``; a grid one stage of its cells."""

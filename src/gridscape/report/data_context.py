@@ -11,6 +11,7 @@ from gridscape.config.options import AUGMENTATION_KEYS
 from gridscape.data.augment import headers
 from gridscape.kinds import kind_of
 from gridscape.kinds.base import run_values
+from gridscape.kinds.search_methods import searched_entry
 from gridscape.data.registry import DATASETS
 
 from . import augmentations
@@ -45,7 +46,7 @@ def data_context(config: Mapping, counts: pd.DataFrame, forward: Mapping) -> dic
         # the binary release and torchvision's (the Python release) hold the same images and labels
         "torchvision_class": {"cifar10": "CIFAR10", "cifar100": "CIFAR100"}.get(name),
         "normalization": (config.get("train") or {}).get("normalization", "dataset"),
-        "pixel_searched": "pixel" in searched_values(config, "train.normalization"),
+        "pixel_searched": "pixel" in searched_entry(config, "train.normalization").get("values", []),
         "kind": augmentations.traits_for(name).kind if name in augmentations.DATASET_TRAITS else "images",
         "classes": list(counts["class"]),
         "n_classes": len(counts),
@@ -115,17 +116,6 @@ def network_context(config: Mapping, layers: pd.DataFrame, forward: Mapping) -> 
     }
 
 
-def searched_members(config: Mapping, key: str) -> list[str]:
-    """The members of a list-valued key that a random or staged search switches on and off."""
-    space = (config.get("search") or {}).get("space") or [] if config.get("search", {}).get("method", "grid") != "grid" else []
-    return next((list(entry["subsets_of"]) for entry in space if entry["key"] == key and "subsets_of" in entry), [])
-
-
-def searched_values(config: Mapping, key: str) -> list:
-    """The values a search tries for ``key``: a grid axis's or a listed parameter's (else none)."""
-    search = config.get("search") or {}
-    entries = search.get("axes") if search.get("method", "grid") == "grid" else search.get("space")
-    return next((list(entry.get("values") or []) for entry in entries or [] if entry.get("key") == key), [])
 
 
 def augment_context(config: Mapping, final_params: Mapping | None = None) -> dict:
@@ -159,7 +149,7 @@ def augment_context(config: Mapping, final_params: Mapping | None = None) -> dic
         "chosen": {"name": chosen, "description": chosen_verdict.description, "verdict": chosen_verdict.verdict,
                    "reason": chosen_verdict.reason, "in_handout": chosen in augmentations.HANDOUT_ORDER},
         "used_in_training": used,
-        "searched": searched_members(config, "train.augmentation"),
+        "searched": list(searched_entry(config, "train.augmentation").get("subsets_of", [])),
         "final_augmentation": list((final_params or {}).get("train.augmentation", config["train"]["augmentation"])),
         "kind": augmentations.traits_for(name).kind,
     }
