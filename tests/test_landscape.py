@@ -26,6 +26,7 @@ from gridscape.landscape.diagnostics import reference_check, relative_difference
 from gridscape.landscape.directions import cosine, filter_norms, load_directions, parameters_of, random_direction, save_directions
 from gridscape.landscape import evaluate as evaluate_module
 from gridscape.landscape.evaluate import COMPILE_RTOL, EvalSet, evaluate_points, resolve_method
+from gridscape.landscape.first_layer import first_layer_bytes
 from gridscape.landscape.grid import (
     AXES, PlaneGrid, MergeError, Surface, axis, centre_required_problem, chunk_frame, chunk_of, chunk_range,
     effective_chunks, merge_chunks,
@@ -34,6 +35,10 @@ from gridscape.landscape.line import interpolate, interpolation_ts, line_alphas,
 from gridscape.landscape import steps
 from gridscape.landscape.data import select
 from gridscape.models import LeNet5
+from gridscape.models.chain import split_first_layer
+from gridscape.models.mlp import MLP
+from gridscape.models.resnet import ResNet
+from gridscape.models.vgg import VGG
 from gridscape.final.resolve import resolve_final
 from gridscape.study import final_subsets, load_dataset, load_model, new_model, to_tensors, training_indices
 from gridscape.train import evaluate
@@ -191,6 +196,8 @@ def test_centre_reproduces_evaluate_bitwise_and_vmap_within_1e6():
 def test_auto_chooses_by_device_and_compile_without_a_compiler_says_how_to_fix(monkeypatch):
     cpu = torch.device("cpu")
     assert resolve_method("auto", cpu) == "loop"
+    assert resolve_method("auto", cpu, first_layer_fits=True) == "first_layer"
+    assert resolve_method("auto", torch.device("cuda"), first_layer_fits=True) == "vmap"
     assert resolve_method("auto", torch.device("cuda")) == "vmap"
     assert resolve_method("loop", cpu) == "loop" and resolve_method("compile", cpu) == "compile"
     with pytest.raises(ValueError, match="landscape.method"):
@@ -230,6 +237,113 @@ def test_vmap_and_compile_equal_loop_and_the_model_is_left_bit_identical(make):
     assert alone == loop.ravel()[5]
 
 
+CHAIN_MODELS = {
+    "lenet5 relu, 28x28 (padded first convolution)": lambda: LeNet5((1, 28, 28), 10),
+    "lenet5 tanh with BatchNorm, 3x32x32": lambda: LeNet5((3, 32, 32), 10, "tanh", batch_norm=True),
+    "vgg bn_rc": lambda: VGG((3, 16, 16), 10, num_filters=8, num_stages=2, blocks_per_stage=1, block="bn_rc"),
+    "resnet 20": lambda: ResNet((3, 16, 16), 10, depth=20),
+    "mlp": lambda: MLP((1, 8, 8), 10, hidden_layers=2, hidden_size=12),
+    "sequential": relu_net,
+}
+
+
+def randomise_batch_norm(model: nn.Module) -> nn.Module:
+    """Running statistics away from (0, 1), so a BatchNorm in the rest really computes."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2.0)
+    return model.eval()
+
+
+@pytest.mark.parametrize("name", list(CHAIN_MODELS))
+def test_first_layer_split_computes_the_forward_pass_bit_for_bit(name):
+    torch.manual_seed(0)
+    model = randomise_batch_norm(CHAIN_MODELS[name]())
+    shape = (1, 28, 28) if "28x28" in name else (1, 8, 8) if name in ("mlp", "sequential") else (3, 32, 32) if "lenet" in name else (3, 16, 16)
+    x = torch.randn(5, *shape)
+    split = split_first_layer(model)
+    assert type(split.first) in (nn.Conv2d, nn.Linear)
+    assert not any(True for _ in split.prefix.parameters())
+    with torch.inference_mode():
+        assert torch.equal(split.rest(split.first(split.prefix(x))), model(x))
+    first_params = {id(p) for p in split.first.parameters()}
+    rest_params = {id(p) for p in split.rest.parameters()}
+    assert first_params | rest_params == {id(p) for p in model.parameters()} and not first_params & rest_params
+
+
+def test_models_that_are_no_chain_or_start_with_a_normalisation_are_evaluated_whole():
+    class Residual(nn.Module):  # a forward pass that is not a chain, and says nothing
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 10, 8)
+
+        def forward(self, x):
+            return self.conv(x).flatten(1) + x.mean()
+
+    bn_first = nn.Sequential(nn.BatchNorm2d(1), nn.Conv2d(1, 10, 8), nn.Flatten()).eval()
+    data = EvalSet.from_tensor_data(tensor_data(12), 5)
+    for model in (Residual().eval(), bn_first):
+        assert split_first_layer(model) is None
+        delta, eta = directions(model, ignore="none")
+        assert evaluate_points(model, data, delta, eta, [0.1], [0.2]).method == "loop"
+        with pytest.raises(ValueError, match=r"landscape.method: first_layer needs a model whose forward pass is a chain"):
+            evaluate_points(model, data, delta, eta, [0.1], [0.2], "first_layer")
+
+
+@pytest.mark.parametrize("name", ["lenet5 tanh with BatchNorm, 3x32x32", "mlp", "sequential", "vgg bn_rc"])
+def test_first_layer_centre_is_evaluate_bit_for_bit_and_other_points_agree_with_the_loop(name):
+    torch.manual_seed(1)
+    model = randomise_batch_norm(CHAIN_MODELS[name]())
+    shape = (1, 8, 8) if name in ("mlp", "sequential") else (3, 32, 32) if "lenet" in name else (3, 16, 16)
+    model = model.to(memory_format=torch.channels_last) if len(shape) == 3 and shape[0] == 3 else model
+    raw = tensor_data(45, shape, channels_last=shape[0] == 3)
+    model.train()  # evaluated in eval mode, and the mode is given back
+    before = snapshot(model)
+    delta, eta = directions(model, ignore="none")  # biases and BatchNorm moved too
+    grid = PlaneGrid(np.linspace(-1, 1, 5), np.linspace(-1, 1, 3))
+    a, b = grid.coords(range(grid.size))
+    lazy = EvalSet.from_tensor_data(raw, 16, normalise_now=False)
+    shared = evaluate_points(model, lazy, delta, eta, a, b, "first_layer")
+    loop = evaluate_points(model, EvalSet.from_tensor_data(raw, 16), delta, eta, a, b, "loop")
+    assert shared.method == "first_layer" and model.training
+    assert_bit_identical(snapshot(model), before)
+    centre = int(np.flatnonzero((a == 0.0) & (b == 0.0))[0])
+    expected_loss, expected_acc = evaluate(model, raw, 16)
+    assert shared.loss[centre] == expected_loss and shared.acc[centre] == expected_acc
+    np.testing.assert_allclose(shared.loss, loop.loss, rtol=1e-6, atol=0)
+    np.testing.assert_array_equal(shared.acc, loop.acc)
+    assert len(np.unique(shared.loss)) == grid.size
+    # a point does not depend on the others of its chunk: alone, or cut elsewhere, the same bits
+    alone = evaluate_points(model, lazy, delta, eta, a[7:8], b[7:8], "first_layer").loss[0]
+    assert alone == shared.loss[7]
+    parts = np.concatenate([evaluate_points(model, lazy, delta, eta, a[c], b[c], "first_layer").loss
+                            for c in (slice(0, 4), slice(4, 15))])
+    np.testing.assert_array_equal(parts, shared.loss)
+
+
+def test_auto_takes_first_layer_on_the_cpu_unless_its_outputs_would_not_fit(monkeypatch):
+    model = LeNet5((1, 28, 28), 10).eval()
+    data = EvalSet.from_tensor_data(tensor_data(20, (1, 28, 28)), 8, normalise_now=False)
+    delta, eta = directions(model)
+    assert evaluate_points(model, data, delta, eta, [0.5], [0.5]).method == "first_layer"
+    # one batch of 8: four outputs of 6 x 28 x 28 float32 each = 8 * 4 * 4704 * 4 bytes
+    assert first_layer_bytes(split_first_layer(model), next(data.batches())[0], 8) == 8 * 4 * 6 * 28 * 28 * 4
+    monkeypatch.setattr(evaluate_module, "FIRST_LAYER_MAX_BYTES", 8 * 4 * 6 * 28 * 28 * 4 - 1)
+    assert evaluate_points(model, data, delta, eta, [0.5], [0.5]).method == "loop"
+
+
+def test_a_lazy_evalset_gives_the_same_batches_as_the_normalised_one():
+    raw = tensor_data(23, (3, 8, 8), channels_last=True)
+    eager, lazy = EvalSet.from_tensor_data(raw, 10), EvalSet.from_tensor_data(raw, 10, normalise_now=False)
+    assert lazy.images.dtype == torch.uint8 and len(lazy) == 23
+    pairs = list(zip(eager.batches(), lazy.batches()))
+    assert [len(x) for (x, _), _ in pairs] == [10, 10, 3]
+    for (x, y), (u, v) in pairs:
+        assert torch.equal(x, u) and torch.equal(y, v) and u.is_contiguous(memory_format=torch.channels_last)
+
+
 def test_vmap_points_do_not_depend_on_how_the_points_are_grouped():
     """Every pass has K points (the last one padded), so cutting the list elsewhere, as other
     chunkings do, gives the same bits."""
@@ -244,7 +358,7 @@ def test_vmap_points_do_not_depend_on_how_the_points_are_grouped():
     np.testing.assert_array_equal(parts, whole)
 
 
-@pytest.mark.parametrize("method", ["loop", "compile", "vmap"])
+@pytest.mark.parametrize("method", ["loop", "first_layer", "compile", "vmap"])
 def test_the_eval_batch_size_does_not_change_the_losses(method):
     """Property 8 (batch size): batches of 7 (the last one short) and one batch of 1000 give
     the same losses to 1e-6 relative and the same accuracies."""
@@ -569,7 +683,7 @@ def merge(study, landscape, chunk_paths, folder):
     return diag, (d / "surface.csv").read_bytes(), io.read_npz(d / "surface.npz")
 
 
-@pytest.mark.parametrize("method", ["loop", "compile", "vmap"])
+@pytest.mark.parametrize("method", ["loop", "first_layer", "compile", "vmap"])
 def test_steps_chunking_and_resume_give_a_bit_identical_surface(study, method):
     landscape = dict(study["config"]["landscape"], method=method)
     info = run_directions(study, landscape)
@@ -594,10 +708,11 @@ def test_steps_chunking_and_resume_give_a_bit_identical_surface(study, method):
     assert npz["loss"].shape == (5, 7) and list(npz["axes"]) == ["beta", "alpha"]
     assert list(pd.read_csv(study["tmp"] / "c1" / "surface.csv").columns) == ["alpha", "beta", "loss", "acc"]
     # the centre is the final model's own loss on the same images, computed by evaluate():
-    # bit for bit by the loop (which calls evaluate), to 1e-6 relative by vmap and compile
+    # bit for bit by the loop (which calls evaluate) and by first_layer (which adds exact
+    # zeros to the same batches' outputs), to 1e-6 relative by vmap and compile
     check = diag["centre_check"]
-    assert check["bitwise_expected"] is (method == "loop")
-    if method == "loop":
+    assert check["bitwise_expected"] is (method in ("loop", "first_layer"))
+    if method in ("loop", "first_layer"):
         assert diag["centre"]["loss"] == reference["loss"] and check["bitwise"] and check["relative_difference"] == 0.0
     else:
         rtol = COMPILE_RTOL if method == "compile" else 1e-6

@@ -1,8 +1,13 @@
-"""Loss and accuracy at many points θ* + αδ + βη, fast: three strategies behind one function.
+"""Loss and accuracy at many points θ* + αδ + βη, fast: four strategies behind one function.
 
 * ``loop``: one point after another; the model's own parameters are overwritten in place
   (``torch._foreach_copy_`` / ``_foreach_add_``), no ``load_state_dict``, no rebuild, and
   restored to θ* afterwards.
+* ``first_layer`` (``auto`` on the CPU where the model allows it): the images in the outer
+  loop, the points inside; the first layer runs three times per batch instead of once per
+  point, by its linearity in the weights (``landscape.first_layer``). The centre is bit for bit
+  ``evaluate``'s loss, other points agree with the loop to ``FIRST_LAYER_RTOL``; the images
+  are normalised batch by batch, with no normalised copy of them all.
 * ``compile``: the same loop, but each batch's forward pass, summed cross-entropy and hit
   count run as one ``torch.compile``d function (inductor fuses ReLU, pooling and the loss into
   few kernels). The parameters stay inputs of the compiled graph, so the in-place updates are
@@ -17,8 +22,7 @@
   per pass (one tensor per parameter with a leading dimension K) and the images are shared.
   The last group is padded with copies of its last point so every pass has the same shapes.
 
-All run in eval mode under ``torch.inference_mode()`` on data held in memory as one
-normalised tensor (:class:`EvalSet`). The loop evaluates each point with
+All run in eval mode under ``torch.inference_mode()`` on data held in memory (:class:`EvalSet`). The loop evaluates each point with
 ``gridscape.train.evaluate`` itself, so at α = β = 0 it reproduces the final model's own loss
 bit for bit; compile and vmap use the same slices and the same float64 accumulation.
 """
@@ -30,7 +34,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -38,11 +42,14 @@ from torch import Tensor, nn
 
 from gridscape.data.loader import TensorData
 from gridscape.logs import PROGRESS
+from gridscape.models.chain import split_first_layer
 from gridscape.train import evaluate
+
+from .first_layer import FIRST_LAYER_MAX_BYTES, evaluate_split, first_layer_bytes
 
 log = logging.getLogger(__name__)
 
-METHODS = ("auto", "loop", "compile", "vmap")
+METHODS = ("auto", "loop", "first_layer", "compile", "vmap")
 POINTS_PER_PASS = 8  # vmap: grid points per forward pass (memory grows linearly with it)
 # compile: how far a compiled point may be from ``evaluate``'s loss (relative). Measured on
 # LeNet-5 and 10,000 CIFAR-shaped images: <= 1e-7; the merge's centre check uses the same 1e-6.
@@ -51,15 +58,21 @@ COMPILE_RTOL = 1e-6
 
 @dataclass
 class EvalSet:
-    """Normalised images (float32, channels_last if asked) and labels, on one device."""
+    """Images and labels on one device: normalised float32 (channels_last if asked) or, when
+    ``normalise`` is set, the raw images, normalised batch by batch as they are taken."""
 
     images: Tensor
     labels: Tensor
     batch_size: int
+    normalise: Callable[[Tensor], Tensor] | None = None
 
     @classmethod
-    def from_tensor_data(cls, data: TensorData, batch_size: int) -> "EvalSet":
-        """Normalise ``data`` once, slice by slice (same values as ``data.batches``)."""
+    def from_tensor_data(cls, data: TensorData, batch_size: int, normalise_now: bool = True) -> "EvalSet":
+        """Normalise ``data`` once, slice by slice (same values as ``data.batches``); or, with
+        ``normalise_now`` False, keep its raw images and normalise each batch when it is taken
+        (a method that passes over the images once needs no normalised copy of them all)."""
+        if not normalise_now:
+            return cls(data.images, data.labels, int(batch_size), data.normalise)
         n = len(data)
         shape = (n, *data.images.shape[1:])
         fmt = torch.channels_last if data.channels_last and data.images.dim() == 4 else torch.contiguous_format
@@ -77,23 +90,49 @@ class EvalSet:
         return self.images.device
 
     def batches(self, batch_size: int | None = None) -> Iterator[tuple[Tensor, Tensor]]:
-        """Consecutive (images, labels) slices of ``batch_size`` (default: the set's own)."""
+        """Consecutive normalised (images, labels) slices of ``batch_size`` (default: the set's own)."""
         size = int(batch_size or self.batch_size)
         for start in range(0, len(self), size):
-            yield self.images[start : start + size], self.labels[start : start + size]
+            images = self.images[start : start + size]
+            yield (images if self.normalise is None else self.normalise(images)), self.labels[start : start + size]
 
 
-def resolve_method(method: str, device: torch.device) -> str:
+def resolve_method(method: str, device: torch.device, first_layer_fits: bool = False) -> str:
     """The strategy that runs: ``method`` itself, or for ``auto`` the choice for this device:
     several points per pass with vmap on a GPU, where one small model cannot fill the device;
-    the eager loop on the CPU, where compiling (5-30 s per job) would win back under a tenth
-    of the points' time (benchmarks/results.md). The one place where the strategy is chosen,
-    so a GPU run needs no code change."""
+    on the CPU the first layer shared by all points where the model allows it and its outputs
+    fit (``first_layer_fits``), else the eager loop (compiling, 5-30 s per job, would win back
+    under a tenth of the points' time: benchmarks/results.md). The one place where the
+    strategy is chosen, so a GPU run needs no code change."""
     if method not in METHODS:
         raise ValueError(f"config key landscape.method: {method!r}; expected one of {METHODS}")
     if method == "auto":
-        return "vmap" if torch.device(device).type == "cuda" else "loop"
+        if torch.device(device).type == "cuda":
+            return "vmap"
+        return "first_layer" if first_layer_fits else "loop"
     return method
+
+
+def method_for(method: str, model: nn.Module, data: EvalSet) -> str:
+    """``resolve_method`` for this model and these images: ``auto`` takes ``first_layer``
+    only where the model is a chain with a convolution or linear layer first and one batch's
+    four first-layer outputs take at most ``FIRST_LAYER_MAX_BYTES``."""
+    split = split_first_layer(model)
+    fits = False
+    if split is not None and len(data) > 0 and method in ("auto", "first_layer"):
+        image = next(iter(data.batches(1)))[0]
+        size = first_layer_bytes(split, image, data.batch_size)
+        fits = size <= FIRST_LAYER_MAX_BYTES
+        if method == "first_layer" and not fits:
+            log.warning("landscape.method first_layer: one batch's first-layer outputs take %.0f MB "
+                        "(landscape.eval_batch_size %d)", size / 2**20, data.batch_size)
+    if method == "first_layer" and split is None:
+        raise ValueError(
+            f"config key landscape.method: first_layer needs a model whose forward pass is a chain that starts "
+            f"with a convolution or linear layer (gridscape.models.chain); {type(model).__name__} is not: "
+            "use loop or auto"
+        )
+    return resolve_method(method, data.device, fits)
 
 
 @dataclass
@@ -136,6 +175,21 @@ def _loop(model, data, names, delta, eta, alphas, betas, progress) -> PointResul
     return _in_place_points(
         model, data, names, delta, eta, alphas, betas, progress, lambda: evaluate(model, data, data.batch_size), "loop"
     )
+
+
+def _first_layer(model, data, names, delta, eta, alphas, betas, progress) -> PointResults:
+    split = split_first_layer(model)
+    params = [dict(model.named_parameters())[n] for n in names]
+    n_batches = -(-len(data) // data.batch_size)
+    with torch.inference_mode():
+        theta = [p.detach().clone() for p in params]
+        d = _like(params, [delta[n] for n in names])
+        e = _like(params, [eta[n] for n in names])
+    loss, acc, seconds = evaluate_split(
+        split, data.batches, len(data), params, theta, d, e, alphas, betas,
+        lambda batches_done: progress(len(alphas) * batches_done // n_batches),
+    )
+    return PointResults(loss, acc, seconds, "first_layer")
 
 
 def _cpp_compiler() -> str | None:
@@ -285,7 +339,7 @@ def evaluate_points(
         if set(direction) != set(names):
             missing, extra = sorted(set(names) - set(direction)), sorted(set(direction) - set(names))
             raise ValueError(f"direction {label} does not match the model's parameters (missing {missing}, extra {extra})")
-    method = resolve_method(method, data.device)
+    method = method_for(method, model, data)
     started = last = time.perf_counter()
 
     def progress(done: int) -> None:
@@ -303,6 +357,8 @@ def evaluate_points(
             return PointResults(np.empty(0), np.empty(0), np.empty(0), method)
         if method == "loop":
             return _loop(model, data, names, delta, eta, alphas, betas, progress)
+        if method == "first_layer":
+            return _first_layer(model, data, names, delta, eta, alphas, betas, progress)
         if method == "compile":
             return _compiled_loop(model, data, names, delta, eta, alphas, betas, progress)
         return _vmap(model, data, names, delta, eta, alphas, betas, points_per_pass, progress)

@@ -27,7 +27,7 @@ from gridscape.train import evaluate
 from . import data as landscape_data
 from .diagnostics import require_reference, surface_diagnostics
 from .directions import cosine, load_directions, norm_facts, parameters_of, random_direction, save_directions
-from .evaluate import EvalSet, PointResults, evaluate_points
+from .evaluate import EvalSet, PointResults, evaluate_points, method_for
 from .grid import PlaneGrid, MergeError, chunk_frame, chunk_range, effective_chunks, merge_chunks, read_chunk
 from .line import interpolate, interpolation_ts, line_alphas, line_along
 
@@ -156,8 +156,11 @@ def evaluate_grid_points(
     """What a chunk job computes once its files are loaded: the images normalised once
     (``landscape.eval_batch_size`` per forward pass), then the points by ``landscape.method``
     (``auto`` decides by device and job size). benchmarks/run.py times this very function."""
-    evalset = EvalSet.from_tensor_data(tensors, int(landscape["eval_batch_size"]))
-    return evaluate_points(model, evalset, delta, eta, alphas, betas, landscape["method"])
+    evalset = EvalSet.from_tensor_data(tensors, int(landscape["eval_batch_size"]), normalise_now=False)
+    method = method_for(landscape["method"], model, evalset)
+    if method != "first_layer":  # the other methods pass over the images once per point
+        evalset = EvalSet.from_tensor_data(tensors, evalset.batch_size)
+    return evaluate_points(model, evalset, delta, eta, alphas, betas, method)
 
 
 def run_chunk(

@@ -78,6 +78,10 @@ class LeNet5(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x))
 
+    def as_chain(self) -> nn.Sequential:
+        """The same modules in ``forward``'s order, as one chain (``models.chain``)."""
+        return nn.Sequential(self.features, self.classifier)
+
 
 def in_course_order(model: LeNet5) -> LeNet5:
     """A copy of ``model`` as the course writes LeNet-5: each activation before PyTorch's own

@@ -55,3 +55,7 @@ class ResNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.stages(self.stem(x)))
+
+    def as_chain(self) -> nn.Sequential:
+        """The same modules in ``forward``'s order, as one chain (``models.chain``)."""
+        return nn.Sequential(self.stem, self.stages, self.head)

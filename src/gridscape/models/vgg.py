@@ -121,3 +121,7 @@ class VGG(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.flatten(self.pool(self.stages(self.entry(x)))))
+
+    def as_chain(self) -> nn.Sequential:
+        """The same modules in ``forward``'s order, as one chain (``models.chain``)."""
+        return nn.Sequential(self.entry, self.stages, self.pool, self.flatten, self.classifier)
