@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -25,22 +24,10 @@ from .device import resolve_device
 from .models import count_parameters
 from .study import load_dataset, read_split, to_tensors, train_on_split
 from .train import evaluate
+from .experiment_results import INITIAL_METRICS, METRICS, TRAIN_EVAL_METRICS, RESULT_COLUMNS  # noqa: F401
+from .experiment_results import check_table_against_histories, results_table  # noqa: F401 - re-exported
 
 log = logging.getLogger(__name__)
-
-METRICS = ("train_loss", "train_acc", "val_loss", "val_acc")
-INITIAL_METRICS = ("initial_train_loss", "initial_train_acc", "initial_val_loss", "initial_val_acc")
-# the training images and the tested model on them in eval mode without augmentation: the
-# honest training accuracy for a gap to the test accuracy (the history's is a running mean
-# under augmentation while the weights move)
-TRAIN_EVAL_METRICS = ("n_train", "train_eval_loss", "train_eval_acc")
-# columns added later come last: the columns before them keep their places
-RESULT_COLUMNS = (
-    "experiment", "label", "lr", "parameters", "status", "epochs_run", "test_epoch",
-    *METRICS, "test_loss", "test_acc", *(f"last_{m}" for m in METRICS), "seconds", "device", *INITIAL_METRICS,
-    *TRAIN_EVAL_METRICS,
-)
-
 
 def chosen_epoch(history: Sequence[Mapping[str, Any]], best_epoch: int | None, rule: str) -> int:
     """The epoch whose model is tested: the best by validation accuracy, or the last one."""
@@ -122,32 +109,3 @@ def run_experiment(
     if checkpointer is not None:
         checkpointer.clear()
     return metrics
-
-
-def results_table(metrics: Sequence[Mapping[str, Any]], labels: Sequence[str] | None = None) -> pd.DataFrame:
-    """results.csv: one row per experiment, in the config's order; ``labels`` (the config's
-    current ones) replace those recorded at training time."""
-    # a metrics.json written before the later columns existed has none: NaN, not a crash
-    later = (*INITIAL_METRICS, *TRAIN_EVAL_METRICS)
-    table = pd.DataFrame(
-        [{column: row.get(column, math.nan) if column in later else row[column] for column in RESULT_COLUMNS}
-         for row in metrics],
-        columns=RESULT_COLUMNS,
-    )
-    if labels is not None:
-        table["label"] = list(labels)
-    return table
-
-
-def check_table_against_histories(table: pd.DataFrame, histories: Mapping[str, pd.DataFrame]) -> None:
-    """Each row's numbers are those of its history at the tested and the last epoch."""
-    for _, row in table.iterrows():
-        history = histories[row["experiment"]]
-        for prefix, epoch in (("", int(row["test_epoch"])), ("last_", len(history))):
-            for metric in METRICS:
-                expected, got = float(history[metric].iloc[epoch - 1]), float(row[prefix + metric])
-                if not (expected == got or (math.isnan(expected) and math.isnan(got))):
-                    raise ValueError(
-                        f"results of {row['experiment']}: {prefix}{metric} {got} differs from its history "
-                        f"({expected} at epoch {epoch})"
-                    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -39,7 +40,25 @@ def log_to_file(path: str | Path, level: int = logging.INFO) -> logging.Logger:
     # (basicConfig formats only the handlers without a format: the terminal keeps its own)
     logging.captureWarnings(True)
     sys.excepthook = _report_both
-    return logging.getLogger("gridscape")
+    log = logging.getLogger("gridscape")
+    age = process_age()
+    if age is not None:  # read by benchmarks/study.py: what each job spends before its work
+        log.info("%s %.2f s (Python, Snakemake's script preamble and the imports)", STARTUP_PREFIX, age)
+    return log
+
+
+STARTUP_PREFIX = "start-up:"
+
+
+def process_age() -> float | None:
+    """Seconds since this process started (from /proc, to 1/100 s), or None where there is no /proc."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as stat, open("/proc/uptime", encoding="ascii") as uptime:
+            start_ticks = int(stat.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime
+            now = float(uptime.read().split()[0])
+        return max(0.0, now - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _report_both(exc_type, exc, tb) -> None:

@@ -18,7 +18,7 @@ from torch import nn
 from . import io
 from .data import DATASETS, PreparedData, load_prepared
 from .data.loader import TensorData
-from .data.split import per_class_subset, subset_indices
+from .data.split import per_class_subset, read_split, subset_indices  # noqa: F401 - read_split re-exported
 from .device import resolve_device
 from .gradient_flow import GradientFlow
 from .models import build_model
@@ -31,10 +31,6 @@ log = logging.getLogger(__name__)
 def load_dataset(path: str | Path, dataset_name: str) -> PreparedData:
     spec = DATASETS[dataset_name]
     return load_prepared(Path(path), expected_shape=spec.in_shape, num_classes=spec.num_classes)
-
-
-def read_split(path: str | Path) -> pd.DataFrame:
-    return pd.read_csv(path)
 
 
 def training_indices(split: pd.DataFrame, subsets: Sequence[str]) -> np.ndarray:

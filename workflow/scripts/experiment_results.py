@@ -3,7 +3,7 @@
 import pandas as pd
 
 from gridscape import io
-from gridscape.experiments import check_table_against_histories, results_table
+from gridscape.experiment_results import check_table_against_histories, results_table
 from gridscape.logs import log_to_file
 
 log = log_to_file(snakemake.log[0])

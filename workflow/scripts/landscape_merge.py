@@ -1,6 +1,6 @@
 """Check the chunks and assemble the surface and its diagnostics."""
 
-from gridscape.landscape.steps import run_merge
+from gridscape.landscape.merge import run_merge
 from gridscape.logs import log_to_file
 
 log = log_to_file(snakemake.log[0])

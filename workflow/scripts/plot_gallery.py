@@ -3,10 +3,9 @@
 import math
 
 from gridscape.data import load_prepared
-from gridscape.data.split import subset_indices
+from gridscape.data.split import read_split, subset_indices
 from gridscape.logs import log_to_file
 from gridscape.plots.images import plot_image_grid
-from gridscape.study import read_split
 
 log = log_to_file(snakemake.log[0])
 data = load_prepared(snakemake.input.data)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedShuffleSplit
 
 
 def stratified_split(labels: np.ndarray, val_fraction: float, seed: int) -> pd.DataFrame:
@@ -22,12 +23,19 @@ def stratified_split(labels: np.ndarray, val_fraction: float, seed: int) -> pd.D
             f"validation and {len(labels) - n_val} for training, fewer than the {n_classes} classes; "
             f"expected each part to hold at least one image per class"
         )
+    from sklearn.model_selection import StratifiedShuffleSplit  # here: it costs a second to import
+
     splitter = StratifiedShuffleSplit(n_splits=1, test_size=val_fraction, random_state=seed)
     train_index, val_index = next(splitter.split(np.zeros(len(labels)), labels))
     subset = np.empty(len(labels), dtype=object)
     subset[train_index] = "train"
     subset[val_index] = "val"
     return pd.DataFrame({"index": np.arange(len(labels)), "label": labels, "subset": subset})
+
+
+def read_split(path: str | Path) -> pd.DataFrame:
+    """split.csv as written by the split job: index, label, subset."""
+    return pd.read_csv(path)
 
 
 def subset_indices(split: pd.DataFrame, subset: str) -> np.ndarray:

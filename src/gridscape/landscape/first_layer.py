@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from gridscape.models.chain import FirstLayerSplit
 from gridscape.objective import CLASSIFICATION

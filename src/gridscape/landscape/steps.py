@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -25,10 +24,11 @@ from gridscape.study import load_dataset, load_model, model_statistics, read_spl
 from gridscape.train import evaluate
 
 from . import data as landscape_data
-from .diagnostics import require_reference, surface_diagnostics
+from .diagnostics import require_reference
 from .directions import cosine, load_directions, norm_facts, parameters_of, random_direction, save_directions
 from .evaluate import EvalSet, PointResults, evaluate_points, method_for
-from .grid import PlaneGrid, MergeError, chunk_frame, chunk_range, effective_chunks, merge_chunks, read_chunk
+from .grid import PlaneGrid, chunk_frame, chunk_range
+from .merge import merge, run_merge  # noqa: F401 - the merge step, torch-free, re-exported with the others
 from .line import interpolate, interpolation_ts, line_alphas, line_along
 
 log = logging.getLogger(__name__)
@@ -180,53 +180,6 @@ def run_chunk(
     log.info("chunk %d: %d points in %.1f s of evaluation with %s (%.2f points per evaluation second)", index,
              len(points), total, result.method, len(points) / total if total > 0 else float("inf"))
     return frame
-
-
-def merge(landscape: Mapping, chunk_paths: Sequence[str]) -> tuple:
-    grid = PlaneGrid.from_config(landscape)
-    expected = effective_chunks(grid.size, int(landscape["chunks"]))
-    if len(chunk_paths) != expected:
-        raise MergeError(f"{len(chunk_paths)} chunk files given, the config asks for {expected}")
-    frames = [read_chunk(p) for p in chunk_paths]
-    names = [f"chunk {k} ({Path(p).name})" for k, p in enumerate(chunk_paths)]
-    return grid, frames, merge_chunks(grid, frames, names, n_chunks=int(landscape["chunks"]))
-
-
-def run_merge(
-    landscape: Mapping, chunk_paths: Sequence[str], directions_json: str, reference_json: str,
-    surface_csv: str, surface_npz: str, diagnostics_json: str,
-) -> dict:
-    """Check and assemble the chunks; write the surface (CSV + npz) and the diagnostics.
-
-    Raises when the centre does not reproduce L(θ*) to 1e-6 relative: such a surface is not
-    the landscape of the final model. When 0 lies in both ranges but is not a grid point the
-    check cannot be made: a warning names the config keys.
-    """
-    grid, frames, surface = merge(landscape, chunk_paths)
-    reference = io.read_json(reference_json)
-    cos = io.read_json(directions_json)["cos_delta_eta"]
-    diagnostics = surface_diagnostics(surface, reference, cos, frames)
-    diagnostics["data"] = reference.get("data")
-    log.info("diagnostics: %s", diagnostics)
-    if diagnostics["centre"]["on_grid"]:
-        check = require_reference("the grid's centre f(0, 0)", diagnostics["centre"]["loss"], reference["loss"])
-        if diagnostics["centre_check"].get("bitwise_expected") and not check["bitwise"]:
-            log.warning("the eager loop's centre is within %g of L(theta*) but not bit for bit: the reference and "
-                        "the chunk jobs ran with different kernels (another kind of machine or thread count?)",
-                        check["tolerance"])
-    elif (problem := diagnostics["centre_check"].get("problem")) is not None:
-        log.warning("the centre check against L(theta*) is skipped: %s", problem)
-    else:
-        log.info("theta* (alpha = beta = 0) lies outside the grid's ranges: no centre check")
-    if diagnostics.get("method") is None:
-        log.warning("the chunk files do not record their evaluation method (written by an older version)")
-    if diagnostics["non_finite"]["count"]:
-        log.warning("%d of %d grid points have a non-finite loss (kept as they are)",
-                    diagnostics["non_finite"]["count"], grid.size)
-    io.write_csv(surface_csv, surface.to_frame())
-    io.write_npz(surface_npz, **surface.arrays())
-    io.write_json(diagnostics_json, diagnostics)
-    return diagnostics
 
 
 def run_line(
