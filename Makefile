@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup tex study demo demo-vgg demo-exercises demo-lab-augment demo-lab-experiments demo-autoencoder demo-scaling demo-mlp test lint dag benchmark benchmark-checkpoint clean-demo
+.PHONY: setup tex study demo demo-vgg demo-exercises demo-lab-augment demo-lab-experiments demo-autoencoder demo-scaling demo-mlp test lint dag benchmark benchmark-study benchmark-checkpoint clean-demo
 
 $(BIN)/snakemake: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ lint: setup
 
 benchmark: setup
 	$(BIN)/python benchmarks/run.py
+
+# The whole default study through Snakemake on generated full-size archives (about 20 minutes
+# on 2 cores): make benchmark-study ARGS="--device cuda" on a GPU, ARGS=--quick for a small run.
+benchmark-study: setup
+	$(BIN)/python benchmarks/study.py $(ARGS)
 
 benchmark-checkpoint: setup
 	$(BIN)/python benchmarks/checkpoint.py

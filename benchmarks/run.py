@@ -10,11 +10,12 @@ benchmarks/results.md:
      1000), training the handout's LeNet-5, against gridscape's in-memory training path;
   2. a 3x3 learning-rate x momentum grid: nine notebook trainings one after another against
      gridscape's fused pack;
-  3. 25 loss-landscape points: the reference way (load_state_dict per point, then a DataLoader
-     pass with batch 1000) against what a landscape chunk job runs once its files are loaded
-     (``gridscape.landscape.steps.evaluate_grid_points`` with the default config, on the
-     channels-last model ``load_model`` gives), and the compiled loop (``method: compile``)
-     with its one-off compile time;
+  3. loss-landscape points, per point: the reference way (load_state_dict per point, then a
+     DataLoader pass with batch 1000) over --points points against what a landscape chunk job
+     runs once its files are loaded (``gridscape.landscape.steps.evaluate_grid_points`` with the
+     default config, on the channels-last model ``load_model`` gives) over a default chunk's
+     --job-points points (``method: first_layer`` shares each batch's first layer among them),
+     and the loop and the compiled loop (``method: compile``) with its one-off compile time;
   4. the peak resident memory of a CIFAR-10 training job, in its own process;
 and the fraction of the machine's float32 matrix-multiply rate that training reaches.
 The ways alternate within each repeat, so a busy neighbour slows both alike.
@@ -50,6 +51,7 @@ from gridscape.train import seed_everything, train
 from gridscape.train_fused import train_fused
 
 ROOT = Path(__file__).resolve().parents[1]
+STUDY_START, STUDY_END = "<!-- benchmark-study: start -->", "<!-- benchmark-study: end -->"  # study.py's section
 # where every way runs (--device); the notebook and reference ways move each batch there
 DEVICE = torch.device("cpu")
 
@@ -252,12 +254,18 @@ def summary(times: list[float]) -> str:
     return f"{statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})"
 
 
+def point_summary(times: list[float]) -> str:
+    return f"{statistics.median(times):.3f} s (min {min(times):.3f}, max {max(times):.3f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train-images", type=int, default=45000)
     parser.add_argument("--eval-images", type=int, default=10000)
     parser.add_argument("--grid-epochs", type=int, default=2)
-    parser.add_argument("--points", type=int, default=25)
+    parser.add_argument("--points", type=int, default=25, help="landscape points of the reference way")
+    parser.add_argument("--job-points", type=int, default=125,
+                        help="landscape points of gridscape's ways: a chunk job's (the default 625 points in 5 chunks)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="4,500 / 1,000 images, 1 repeat")
@@ -274,7 +282,7 @@ def main() -> None:
         run_pack_job(args.pack_job, args.train_images, args.eval_images)
         return
     if args.quick:
-        args.train_images, args.eval_images, args.repeats, args.grid_epochs, args.points = 4500, 1000, 1, 1, 9
+        args.train_images, args.eval_images, args.repeats, args.grid_epochs, args.points, args.job_points = 4500, 1000, 1, 1, 9, 25
     global DEVICE
     DEVICE = torch.device(args.device)
     if DEVICE.type == "cuda" and not torch.cuda.is_available():
@@ -298,6 +306,9 @@ def main() -> None:
     side = int(round(args.points**0.5))
     axis = np.linspace(-1, 1, side)
     coords = [(float(a), float(b)) for b in axis for a in axis]
+    job_side = int(round(args.job_points**0.5))
+    job_axis = np.linspace(-1, 1, job_side)
+    job_coords = [(float(a), float(b)) for b in job_axis for a in job_axis]
     # the landscape jobs' model: the same weights, channels-last as load_model lays them out
     # when train.channels_last is true (the default)
     job_model = copy.deepcopy(landscape_model)
@@ -305,7 +316,7 @@ def main() -> None:
         job_model = job_model.to(memory_format=torch.channels_last)
     # the first compiled call of a process pays for compiling (once per job in the workflow);
     # timed here, then the repeats time the compiled points alone
-    compile_first, _ = gridscape_landscape(job_model, eval_data, delta, eta, coords, "compile")
+    compile_first, _ = gridscape_landscape(job_model, eval_data, delta, eta, job_coords, "compile")
 
     handout_model = in_course_order(landscape_model)
 
@@ -323,11 +334,11 @@ def main() -> None:
             results["grid_gridscape"].append(gridscape_grid(train_data, eval_data, args.grid_epochs))
         for key, model in (("land_reference", handout_model), ("land_reference_pool_first", landscape_model)):
             results[key].append(reference_landscape(model, notebook_eval, delta_on_device, eta_on_device, coords))
-        seconds, auto_method = gridscape_landscape(job_model, eval_data, delta, eta, coords)
+        seconds, auto_method = gridscape_landscape(job_model, eval_data, delta, eta, job_coords)
         results["land_gridscape"].append(seconds)
         if auto_method != "loop":
-            results["land_loop"].append(gridscape_landscape(job_model, eval_data, delta, eta, coords, "loop")[0])
-        results["land_compiled"].append(gridscape_landscape(job_model, eval_data, delta, eta, coords, "compile")[0])
+            results["land_loop"].append(gridscape_landscape(job_model, eval_data, delta, eta, job_coords, "loop")[0])
+        results["land_compiled"].append(gridscape_landscape(job_model, eval_data, delta, eta, job_coords, "compile")[0])
         print(f"repeat {repeat + 1}/{args.repeats}: " + ", ".join(f"{k} {v[-1]:.1f}s" for k, v in results.items() if v), flush=True)
     gflops = matmul_gflops()
     memory_line = "Peak resident memory of a CIFAR-10 training job: not measured (--skip-memory)."
@@ -338,6 +349,10 @@ def main() -> None:
             f"process: {trained}): {peak_mb:.0f} MB "
             "(target: under 1,500 MB)."
         )
+    # landscape times per point: the reference over its points, gridscape's ways over a job's
+    for key, count in (("land_reference", len(coords)), ("land_reference_pool_first", len(coords)),
+                       ("land_gridscape", len(job_coords)), ("land_loop", len(job_coords)), ("land_compiled", len(job_coords))):
+        results[key] = [seconds / count for seconds in results[key]]
     med = {k: statistics.median(v) for k, v in results.items() if v}
     # both epoch times include the validation pass, so the training rate is a lower bound
     train_rate = args.train_images / med["epoch_gridscape"]
@@ -359,27 +374,27 @@ def main() -> None:
         (f"| 3x3 lr x momentum grid | not run (--skip-grid) | | |" if args.skip_grid else
          f"| 3x3 lr x momentum grid, {args.grid_epochs} epochs per cell | {summary(results['grid_notebook'])} | "
          f"{summary(results['grid_gridscape'])} | {med['grid_notebook'] / med['grid_gridscape']:.2f}x |"),
-        f"| {len(coords)} landscape points on {args.eval_images} images (`method: auto` chose {auto_method}) | "
-        f"{summary(results['land_reference'])} | "
-        f"{summary(results['land_gridscape'])} | {med['land_reference'] / med['land_gridscape']:.2f}x |",
-        f"| the same points, `method: compile`, compiling excluded (see below) | {summary(results['land_reference'])} | "
-        f"{summary(results['land_compiled'])} | {med['land_reference'] / med['land_compiled']:.2f}x |",
-        *([f"| the same points, `method: loop` | {summary(results['land_reference'])} | "
-           f"{summary(results['land_loop'])} | {med['land_reference'] / med['land_loop']:.2f}x |"]
+        f"| a landscape point on {args.eval_images} images, per point (`method: auto` chose {auto_method}) | "
+        f"{point_summary(results['land_reference'])} | "
+        f"{point_summary(results['land_gridscape'])} | {med['land_reference'] / med['land_gridscape']:.2f}x |",
+        f"| the same, `method: compile`, compiling excluded (see below) | {point_summary(results['land_reference'])} | "
+        f"{point_summary(results['land_compiled'])} | {med['land_reference'] / med['land_compiled']:.2f}x |",
+        *([f"| the same, `method: loop` | {point_summary(results['land_reference'])} | "
+           f"{point_summary(results['land_loop'])} | {med['land_reference'] / med['land_loop']:.2f}x |"]
           if results["land_loop"] else []),
         "",
-        f"Per landscape point: reference {med['land_reference'] / len(coords):.3f} s, gridscape "
-        f"{med['land_gridscape'] / len(coords):.3f} s ({auto_method}), compiled {med['land_compiled'] / len(coords):.3f} s. "
-        f"The first compiled call of the process took {compile_first:.1f} s for the {len(coords)} points, so compiling cost "
-        f"about {compile_first - med['land_compiled']:.1f} s once (a workflow job pays this once; inductor's on-disk "
-        "cache makes later jobs' compiles shorter).",
+        f"Landscape: the reference way over {len(coords)} points, gridscape's ways over a chunk job's {len(job_coords)} "
+        f"(a point's time does not depend on the others for the reference and the loops; `first_layer` shares each "
+        f"batch's first layer among the job's points). The first compiled call of the process took {compile_first:.1f} s "
+        f"for the {len(job_coords)} points, so compiling cost about {compile_first - med['land_compiled'] * len(job_coords):.1f} s "
+        "once (a workflow job pays this once; inductor's on-disk cache makes later jobs' compiles shorter).",
         "Where the speed-up comes from: the notebook and reference ways run LeNet-5 as the handout writes it (ReLU "
         "before each of PyTorch's max-pools); gridscape's pools first and, where no gradient is wanted, pools without "
         "recording indices, which gives the same numbers (tests/test_models.py). With "
         f"gridscape's model the notebook epoch takes {summary(results['epoch_notebook_pool_first'])} "
         f"({med['epoch_notebook'] / med['epoch_notebook_pool_first']:.2f}x from the model, "
         f"{med['epoch_notebook_pool_first'] / med['epoch_gridscape']:.2f}x from the data path and loop) and the "
-        f"reference landscape {summary(results['land_reference_pool_first'])} "
+        f"reference landscape point {point_summary(results['land_reference_pool_first'])} "
         f"({med['land_reference'] / med['land_reference_pool_first']:.2f}x from the model, "
         f"{med['land_reference_pool_first'] / med['land_gridscape']:.2f}x from gridscape's evaluation).",
         f"Matrix multiply (float32, 2048x2048): {gflops:.0f} GFLOP/s. gridscape's training step runs "
@@ -392,7 +407,11 @@ def main() -> None:
         "(it holds the data twice: as tensors and as the notebook's arrays).",
         "",
     ]
-    args.output.write_text("\n".join(lines))
+    # the whole-study section (benchmarks/study.py) stays as its own run wrote it
+    kept = ""
+    if args.output.is_file() and STUDY_START in (old := args.output.read_text()) and STUDY_END in old:
+        kept = "\n" + STUDY_START + old.split(STUDY_START, 1)[1].split(STUDY_END, 1)[0] + STUDY_END + "\n"
+    args.output.write_text("\n".join(lines) + kept)
     print("\n".join(lines))
 
 

@@ -198,6 +198,32 @@ def test_every_rule_logged_and_heavy_rules_benchmarked(study):
     assert "epoch 2/2" in log and "test_acc" in log
 
 
+def test_the_study_benchmark_accounts_for_every_job_of_the_run(study):
+    """benchmarks/study.py's reading of a run: every job with its rule, stage, start-up and
+    peak memory, from Snakemake's log and the jobs' own logs."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import study as study_benchmark
+
+    workdir = study.parents[1]
+    first_run = sorted((workdir / ".snakemake" / "log").glob("*.snakemake.log"))[0]
+    finished = first_run.read_text().count("Finished jobid:")
+    summary = study_benchmark.summarise(workdir, first_run)
+    rules = summary["rules"].set_index("rule")
+    assert len(summary["jobs"]) == finished - 1 == rules["jobs"].sum()  # every job but `all`
+    assert rules.loc["landscape_chunk", "jobs"] == 2 and rules.loc["landscape_chunk", "stage"] == "landscape"
+    assert rules.loc["train_pack", "stage"] == "search" and rules.loc["download", "stage"] == "data"
+    for job in summary["jobs"]:
+        text = (workdir / job.log).read_text()
+        if " INFO gridscape" in text:  # a job of the package: it logged its start-up and its peak
+            assert 0 < job.startup < job.seconds <= job.end - job.start + 2, job
+            assert job.peak_mb > 50, job
+    torch_free = [j for j in summary["jobs"] if j.rule in ("landscape_merge", "plot_gallery", "aggregate_grid")]
+    assert len(torch_free) == 3 and all(j.peak_mb < 400 for j in torch_free)  # importing torch alone takes ~500 MB
+    stages = summary["stages"].set_index("stage")
+    assert stages["jobs"].sum() == len(summary["jobs"]) and (stages["span"] >= 0).all()
+    assert summary["before_first_job"] >= 0 and summary["idle_between_jobs"] >= 0
+
+
 def test_nothing_left_to_do_after_the_run(study):
     proc = run_snakemake(study.parents[1], "--dry-run")
     assert "Nothing to be done" in proc.stdout + proc.stderr
@@ -407,9 +433,10 @@ def test_heavy_jobs_take_the_cores_they_are_given(tmp_path):
         for rule in ("train_pack", "train_final"):
             threads = [line for line in job_block(plan, rule) if line.startswith("threads:")]
             assert threads == ([f"threads: {cores}"] if cores > 1 else []), (rule, threads)
-        # the landscape's two chunk jobs share them
-        chunk = [line for line in job_block(plan, "landscape_chunk") if line.startswith("threads:")]
-        assert chunk == (["threads: 3"] if cores == 6 else [])
+        # the landscape's two chunk jobs share them, and the line is sized like a chunk
+        for rule in ("landscape_chunk", "landscape_line"):
+            threads = [line for line in job_block(plan, rule) if line.startswith("threads:")]
+            assert threads == (["threads: 3"] if cores == 6 else []), (rule, threads)
 
 
 def test_rerun_triggers_follow_what_the_config_says_not_its_layout(study):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import resource
 import sys
 from pathlib import Path
 
@@ -44,10 +46,21 @@ def log_to_file(path: str | Path, level: int = logging.INFO) -> logging.Logger:
     age = process_age()
     if age is not None:  # read by benchmarks/study.py: what each job spends before its work
         log.info("%s %.2f s (Python, Snakemake's script preamble and the imports)", STARTUP_PREFIX, age)
+    global _PEAK_MEMORY_REGISTERED
+    if not _PEAK_MEMORY_REGISTERED:  # once per process, to whichever file logging writes to last
+        atexit.register(_log_peak_memory, log)
+        _PEAK_MEMORY_REGISTERED = True
     return log
 
 
 STARTUP_PREFIX = "start-up:"
+PEAK_MEMORY_PREFIX = "peak resident memory:"
+_PEAK_MEMORY_REGISTERED = False
+
+
+def _log_peak_memory(log: logging.Logger) -> None:
+    """At the job's end, its peak resident memory (Linux reports ru_maxrss in KiB)."""
+    log.info("%s %.0f MB", PEAK_MEMORY_PREFIX, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def process_age() -> float | None:

@@ -119,7 +119,9 @@ rule landscape_line:
         "results/{study}/benchmarks/landscape_line.tsv"
     conda:
         CONDA_ENV
-    threads: heavy_threads()
+    # sized like a chunk job, so it runs beside the chunks: with 5 chunks on 2 cores it fills
+    # the core the last chunk leaves idle
+    threads: heavy_threads(LANDSCAPE_CHUNKS)
     resources:
         gpu=is_gpu_job(),
     params:
