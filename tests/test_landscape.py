@@ -738,6 +738,28 @@ def test_steps_chunking_and_resume_give_a_bit_identical_surface(study, method):
         steps.merge(dict(landscape, chunks=7), paths)
 
 
+@pytest.mark.parametrize("method", ["loop", "first_layer"])
+def test_bfloat16_points_are_near_float32_and_the_merge_checks_the_centre_to_its_tolerance(study, method):
+    """landscape.precision bfloat16: every point within 1e-2 of float32's (measured: < 1e-3),
+    the centre checked against the float32 L(θ*) to 1e-2 and the difference recorded; the
+    same chunks under a float32 merge fail its 1e-6 check, naming the tolerance."""
+    landscape = dict(study["config"]["landscape"], method=method)
+    reference = run_directions(study, landscape)["reference"]
+    single = merge(study, landscape, run_grid(study, landscape, 1, f"f32-{method}"), f"f32-{method}")
+    half_landscape = dict(landscape, precision="bfloat16")
+    paths = run_grid(study, half_landscape, 2, f"bf16-{method}")
+    diag, _, npz = merge(study, half_landscape, paths, f"bf16-{method}")
+    np.testing.assert_allclose(npz["loss"], single[2]["loss"], rtol=1e-2, atol=0)
+    assert not np.array_equal(npz["loss"], single[2]["loss"])
+    check = diag["centre_check"]
+    assert diag["precision"] == "bfloat16" and check["tolerance"] == 1e-2 and check["agrees"]
+    assert not check["bitwise_expected"] and 0 < check["relative_difference"] <= 1e-2
+    assert check["theta_star_loss"] == reference["loss"]
+    if check["relative_difference"] > 1e-6:
+        with pytest.raises(RuntimeError, match=r"tolerance 1e-06"):
+            merge(study, landscape, paths, f"bf16-{method}")
+
+
 def test_a_non_square_grid_point_equals_an_independent_evaluation(study):
     """7 alphas x 5 betas through the real steps; one off-diagonal point, (alpha[5], beta[1]),
     recomputed by building theta* + alpha delta + beta eta by hand and calling evaluate()."""

@@ -502,6 +502,18 @@ def test_a_grid_chosen_by_validation_loss_says_loss_not_accuracy(tmp_path):
     assert "the margin is 0.100 in loss" in tex or "in loss" in tex.split("The runner-up")[1][:300]
 
 
+def test_a_bfloat16_landscape_says_so_and_gives_the_difference_it_makes(tmp_path):
+    inputs = write_results(tmp_path / "r", study_config(), on_edge=False)
+    plain = " ".join(render_tex(inputs).split())
+    assert "bfloat16" not in plain  # float32, as diagnostics without the key were computed
+    diagnostics = json.loads(inputs.landscape["diagnostics"].read_text())
+    check = {**diagnostics["centre_check"], "relative_difference": 3.2e-4, "tolerance": 1e-2}
+    inputs.landscape["diagnostics"].write_text(json.dumps({**diagnostics, "precision": "bfloat16", "centre_check": check}))
+    tex = " ".join(render_tex(inputs).split())
+    assert "The points were computed in bfloat16 (\\texttt{landscape.precision})" in tex
+    assert "tolerance 0.01" in tex and "bfloat16 moves the loss by that relative difference" in tex
+
+
 def test_landscape_disabled_says_so(tmp_path):
     inputs = write_results(tmp_path / "r", study_config(landscape=False), on_edge=False)
     tex = render_tex(inputs)

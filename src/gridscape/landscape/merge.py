@@ -9,7 +9,7 @@ from typing import Mapping, Sequence
 
 from gridscape import io
 
-from .diagnostics import require_reference, surface_diagnostics
+from .diagnostics import PRECISION_RTOL, require_reference, surface_diagnostics
 from .grid import PlaneGrid, MergeError, effective_chunks, merge_chunks, read_chunk
 
 log = logging.getLogger(__name__)
@@ -38,11 +38,13 @@ def run_merge(
     grid, frames, surface = merge(landscape, chunk_paths)
     reference = io.read_json(reference_json)
     cos = io.read_json(directions_json)["cos_delta_eta"]
-    diagnostics = surface_diagnostics(surface, reference, cos, frames)
+    precision = landscape.get("precision", "float32")  # absent from the params at its default
+    diagnostics = surface_diagnostics(surface, reference, cos, frames, precision)
     diagnostics["data"] = reference.get("data")
     log.info("diagnostics: %s", diagnostics)
     if diagnostics["centre"]["on_grid"]:
-        check = require_reference("the grid's centre f(0, 0)", diagnostics["centre"]["loss"], reference["loss"])
+        check = require_reference("the grid's centre f(0, 0)", diagnostics["centre"]["loss"], reference["loss"],
+                                  PRECISION_RTOL[precision])
         if diagnostics["centre_check"].get("bitwise_expected") and not check["bitwise"]:
             log.warning("the eager loop's centre is within %g of L(theta*) but not bit for bit: the reference and "
                         "the chunk jobs ran with different kernels (another kind of machine or thread count?)",

@@ -151,14 +151,18 @@ def chunk_points(landscape: Mapping, index: int) -> tuple[PlaneGrid, range]:
 def evaluate_grid_points(
     model: nn.Module, tensors, delta, eta, alphas, betas, landscape: Mapping
 ) -> PointResults:
-    """What a chunk job computes once its files are loaded: the images normalised once
-    (``landscape.eval_batch_size`` per forward pass), then the points by ``landscape.method``
-    (``auto`` decides by device and job size). benchmarks/run.py times this very function."""
+    """What a chunk job computes once its files are loaded: the points by ``landscape.method``
+    (``auto`` decides by device and model), ``landscape.eval_batch_size`` images per forward
+    pass, under bfloat16 autocast where ``landscape.precision`` asks for it. The images are
+    normalised once, or batch by batch for ``first_layer``, which passes over them once.
+    benchmarks/run.py times this very function."""
     evalset = EvalSet.from_tensor_data(tensors, int(landscape["eval_batch_size"]), normalise_now=False)
     method = method_for(landscape["method"], model, evalset)
     if method != "first_layer":  # the other methods pass over the images once per point
         evalset = EvalSet.from_tensor_data(tensors, evalset.batch_size)
-    return evaluate_points(model, evalset, delta, eta, alphas, betas, method)
+    precision = landscape.get("precision", "float32")  # absent from the params at its default
+    with torch.autocast(evalset.device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+        return evaluate_points(model, evalset, delta, eta, alphas, betas, method)
 
 
 def run_chunk(

@@ -163,6 +163,7 @@ def landscape_context(config: Mapping, paths: Mapping[str, Path | None], figures
         "centre_rel_diff": finite(dig(diagnostics, "centre_check.relative_difference")),
         "centre_agrees": dig(diagnostics, "centre_check.agrees"),
         "centre_tolerance": finite(dig(diagnostics, "centre_check.tolerance")),
+        "precision": dig(diagnostics, "precision", "float32"),
         "non_finite_count": dig(diagnostics, "non_finite.count", 0),
         "non_finite_fraction": finite(dig(diagnostics, "non_finite.fraction")) or 0.0,
         "edge_mean": edge_mean,

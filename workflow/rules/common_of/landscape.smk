@@ -13,7 +13,12 @@ LANDSCAPE_GRID_KEYS = ("alpha", "beta", "chunks", "method")
 
 
 def landscape_params(*keys):
-    return {key: LANDSCAPE[key] for key in keys}
+    """The landscape keys a rule reads; the grid's rules also read ``precision``, which is left
+    out at its default (float32), so studies from before the key keep their chunks."""
+    params = {key: LANDSCAPE[key] for key in keys}
+    if "chunks" in keys and LANDSCAPE["precision"] != "float32":
+        params["precision"] = LANDSCAPE["precision"]
+    return params
 
 
 def landscape_line_params():
