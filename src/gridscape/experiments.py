@@ -24,8 +24,10 @@ from .device import resolve_device
 from .models import count_parameters
 from .study import load_dataset, read_split, to_tensors, train_on_split
 from .train import evaluate
-from .experiment_results import INITIAL_METRICS, METRICS, TRAIN_EVAL_METRICS, RESULT_COLUMNS  # noqa: F401
-from .experiment_results import check_table_against_histories, results_table  # noqa: F401 - re-exported
+# the results table lives in a torch-free module (its job starts fast); re-exported here
+from .experiment_results import (  # noqa: F401
+    INITIAL_METRICS, METRICS, RESULT_COLUMNS, TRAIN_EVAL_METRICS, check_table_against_histories, results_table,
+)
 
 log = logging.getLogger(__name__)
 

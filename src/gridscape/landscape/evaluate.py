@@ -22,9 +22,10 @@
   per pass (one tensor per parameter with a leading dimension K) and the images are shared.
   The last group is padded with copies of its last point so every pass has the same shapes.
 
-All run in eval mode under ``torch.inference_mode()`` on data held in memory (:class:`EvalSet`). The loop evaluates each point with
-``gridscape.train.evaluate`` itself, so at α = β = 0 it reproduces the final model's own loss
-bit for bit; compile and vmap use the same slices and the same float64 accumulation.
+All run in eval mode under ``torch.inference_mode()`` on data held in memory
+(:class:`EvalSet`). The loop evaluates each point with ``gridscape.train.evaluate`` itself, so
+at α = β = 0 it reproduces the final model's own loss bit for bit; the other methods use the
+same slices and the same float64 accumulation.
 """
 
 from __future__ import annotations

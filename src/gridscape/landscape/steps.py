@@ -45,7 +45,6 @@ class Setup:
     device: torch.device
 
 
-
 def _full_precision(device: torch.device) -> None:
     """No TF32 on GPUs: grid points and the reference evaluation use the same float32 math."""
     if device.type == "cuda":
