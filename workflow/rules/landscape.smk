@@ -46,6 +46,8 @@ rule landscape_reference:
         "results/{study}/logs/landscape_reference.log",
     benchmark:
         "results/{study}/benchmarks/landscape_reference.tsv"
+    # before the chunks, so the line (which checks against it) can start beside them
+    priority: 1
     conda:
         CONDA_ENV
     threads: heavy_threads()
@@ -117,10 +119,11 @@ rule landscape_line:
         "results/{study}/logs/landscape_line.log",
     benchmark:
         "results/{study}/benchmarks/landscape_line.tsv"
+    priority: 1
     conda:
         CONDA_ENV
-    # sized like a chunk job, so it runs beside the chunks: with 5 chunks on 2 cores it fills
-    # the core the last chunk leaves idle
+    # sized like a chunk job and started before them, so it runs beside them: with 5 chunks
+    # on 2 cores nothing waits for a lone last chunk (benchmarks/README.md)
     threads: heavy_threads(LANDSCAPE_CHUNKS)
     resources:
         gpu=is_gpu_job(),
