@@ -407,10 +407,10 @@ def main() -> None:
         "(it holds the data twice: as tensors and as the notebook's arrays).",
         "",
     ]
-    # the whole-study section (benchmarks/study.py) stays as its own run wrote it
+    # the whole-study section (benchmarks/study.py) and the notes after it stay as written
     kept = ""
-    if args.output.is_file() and STUDY_START in (old := args.output.read_text()) and STUDY_END in old:
-        kept = "\n" + STUDY_START + old.split(STUDY_START, 1)[1].split(STUDY_END, 1)[0] + STUDY_END + "\n"
+    if args.output.is_file() and STUDY_START in (old := args.output.read_text()):
+        kept = "\n" + STUDY_START + old.split(STUDY_START, 1)[1]
     args.output.write_text("\n".join(lines) + kept)
     print("\n".join(lines))
 

@@ -14,12 +14,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_benchmark_runs_every_comparison_and_writes_results(tmp_path):
     output = tmp_path / "results.md"
+    # a whole-study section (benchmarks/study.py) and notes after it: the rewrite keeps them
+    study_section = "<!-- benchmark-study: start -->\nthe study's numbers\n<!-- benchmark-study: end -->\n\n## Notes\n"
+    output.write_text("# an older table\n\n" + study_section)
     command = [
         sys.executable, str(ROOT / "benchmarks" / "run.py"), "--train-images", "320", "--eval-images", "200",
         "--points", "4", "--job-points", "9", "--repeats", "1", "--grid-epochs", "1", "--output", str(output),
     ]
     subprocess.run(command, check=True, capture_output=True, text=True, timeout=600)
     text = output.read_text()
+    assert text.endswith("\n" + study_section) and "an older table" not in text
     rows = re.findall(r"^\| (.+?) \| (.+?) \| (.+?) \| ([0-9.]+)x \|$", text, flags=re.MULTILINE)
     assert [row[0].split(" ")[0] for row in rows] == ["one", "3x3", "a", "the", "the"]
     assert all(float(row[3]) > 0 for row in rows)
