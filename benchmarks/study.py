@@ -400,8 +400,10 @@ def report(args, config: dict, wall: float, summary: dict, flops: dict, rate: fl
         f"A job's seconds are its process's lifetime (start-up included) from its own log, to the millisecond, or "
         f"for a job that logs no start-up from Snakemake's log (whole seconds). Start-up (Python, Snakemake's "
         f"script preamble, imports, as each job logs it): {startup:.0f} s over {len(summary['jobs'])} jobs. "
-        f"Snakemake itself: {summary['before_first_job']:.0f} s before the first job (parsing, the DAG) and "
-        f"{max(0.0, summary['idle_between_jobs']):.0f} s with no job running. Largest peak resident memory of a job: "
+        f"Snakemake itself: {summary['before_first_job']:.0f} s before the first job (parsing, the DAG), "
+        f"{max(0.0, summary['idle_between_jobs']):.0f} s with no job running, and "
+        f"{max(0.0, wall - summary['wall_log']):.0f} s outside its log (starting Python and Snakemake, the summary at "
+        f"the end; 0 with --reuse-run). Largest peak resident memory of a job: "
         f"{peak_all:,.0f} MB (target: under 1,500 MB).",
         "",
         f"**Arithmetic floor** (float32 matrix multiply measured here: {rate:.0f} GFLOP/s; one forward pass "
