@@ -26,7 +26,7 @@ from gridscape.landscape.diagnostics import reference_check, relative_difference
 from gridscape.landscape.directions import cosine, filter_norms, load_directions, parameters_of, random_direction, save_directions
 from gridscape.landscape import evaluate as evaluate_module
 from gridscape.landscape.evaluate import COMPILE_RTOL, EvalSet, evaluate_points, resolve_method
-from gridscape.landscape.first_layer import first_layer_bytes
+from gridscape.landscape.first_layer import FIRST_LAYER_RTOL, first_layer_bytes
 from gridscape.landscape.grid import (
     AXES, PlaneGrid, MergeError, Surface, axis, centre_required_problem, chunk_frame, chunk_of, chunk_range,
     effective_chunks, merge_chunks,
@@ -312,7 +312,7 @@ def test_first_layer_centre_is_evaluate_bit_for_bit_and_other_points_agree_with_
     centre = int(np.flatnonzero((a == 0.0) & (b == 0.0))[0])
     expected_loss, expected_acc = evaluate(model, raw, 16)
     assert shared.loss[centre] == expected_loss and shared.acc[centre] == expected_acc
-    np.testing.assert_allclose(shared.loss, loop.loss, rtol=1e-6, atol=0)
+    np.testing.assert_allclose(shared.loss, loop.loss, rtol=FIRST_LAYER_RTOL, atol=0)  # 1e-6
     np.testing.assert_array_equal(shared.acc, loop.acc)
     assert len(np.unique(shared.loss)) == grid.size
     # a point does not depend on the others of its chunk: alone, or cut elsewhere, the same bits

@@ -149,14 +149,21 @@ def _like(params: Sequence[Tensor], values: Sequence[Tensor]) -> list[Tensor]:
     return [torch.empty_like(p).copy_(v) for p, v in zip(params, values)]
 
 
-def _in_place_points(model, data, names, delta, eta, alphas, betas, progress, evaluate_point, method) -> PointResults:
-    """Move the weights to each point in place (θ* + αδ + βη, foreach ops), call
-    ``evaluate_point()`` -> (loss, acc), and put θ* back at the end whatever happens."""
+def _weights_and_directions(model: nn.Module, names, delta, eta) -> tuple[list[Tensor], ...]:
+    """The model's parameters in ``names`` order, a copy of them (θ*), and δ and η laid out like them."""
     params = [dict(model.named_parameters())[n] for n in names]
     with torch.inference_mode():
         theta = [p.detach().clone() for p in params]
         d = _like(params, [delta[n] for n in names])
         e = _like(params, [eta[n] for n in names])
+    return params, theta, d, e
+
+
+def _in_place_points(model, data, names, delta, eta, alphas, betas, progress, evaluate_point, method) -> PointResults:
+    """Move the weights to each point in place (θ* + αδ + βη, foreach ops), call
+    ``evaluate_point()`` -> (loss, acc), and put θ* back at the end whatever happens."""
+    params, theta, d, e = _weights_and_directions(model, names, delta, eta)
+    with torch.inference_mode():
         loss, acc, seconds = (np.empty(len(alphas)) for _ in range(3))
         try:
             for k, (a, b) in enumerate(zip(alphas, betas)):
@@ -179,15 +186,10 @@ def _loop(model, data, names, delta, eta, alphas, betas, progress) -> PointResul
 
 
 def _first_layer(model, data, names, delta, eta, alphas, betas, progress) -> PointResults:
-    split = split_first_layer(model)
-    params = [dict(model.named_parameters())[n] for n in names]
+    params, theta, d, e = _weights_and_directions(model, names, delta, eta)
     n_batches = -(-len(data) // data.batch_size)
-    with torch.inference_mode():
-        theta = [p.detach().clone() for p in params]
-        d = _like(params, [delta[n] for n in names])
-        e = _like(params, [eta[n] for n in names])
     loss, acc, seconds = evaluate_split(
-        split, data.batches, len(data), params, theta, d, e, alphas, betas,
+        split_first_layer(model), data.batches, len(data), params, theta, d, e, alphas, betas,
         lambda batches_done: progress(len(alphas) * batches_done // n_batches),
     )
     return PointResults(loss, acc, seconds, "first_layer")
@@ -269,15 +271,10 @@ def _compiled_loop(model, data, names, delta, eta, alphas, betas, progress) -> P
 def _vmap(model, data, names, delta, eta, alphas, betas, points_per_pass, progress) -> PointResults:
     from torch.func import functional_call, vmap
 
-    named = dict(model.named_parameters())
-    params = [named[n] for n in names]
+    _, theta, d, e = _weights_and_directions(model, names, delta, eta)
     buffers = {k: v.detach() for k, v in model.named_buffers()}
     device = data.device
     with torch.inference_mode():
-        theta = [p.detach().clone() for p in params]
-        d = _like(params, [delta[n] for n in names])
-        e = _like(params, [eta[n] for n in names])
-
         def forward(weights: dict[str, Tensor], x: Tensor) -> Tensor:
             return functional_call(model, (weights, buffers), (x,))
 

@@ -51,11 +51,12 @@ def evaluate_split(
     eta: Sequence[Tensor],
     alphas: np.ndarray,
     betas: np.ndarray,
-    progress: Callable[[float], None],
+    progress: Callable[[int], None],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(loss, acc, seconds) per point. ``params`` are the model's parameters (in place, put
     back to ``theta`` at the end); ``delta`` and ``eta`` the directions in the same order and
-    layout; ``batches()`` yields normalised (images, labels)."""
+    layout; ``batches()`` yields normalised (images, labels); ``progress`` gets the number of
+    batches done."""
     first_ids = {id(p) for p in split.first.parameters()}
     first = [k for k, p in enumerate(params) if id(p) in first_ids]
     rest = [k for k in range(len(params)) if id(params[k]) not in first_ids]

@@ -31,8 +31,8 @@ def run_merge(
 ) -> dict:
     """Check and assemble the chunks; write the surface (CSV + npz) and the diagnostics.
 
-    Raises when the centre does not reproduce L(θ*) to 1e-6 relative: such a surface is not
-    the landscape of the final model. When 0 lies in both ranges but is not a grid point the
+    Raises when the centre does not reproduce L(θ*) to 1e-6 relative (1e-2 for
+    ``landscape.precision`` bfloat16): such a surface is not the landscape of the final model. When 0 lies in both ranges but is not a grid point the
     check cannot be made: a warning names the config keys.
     """
     grid, frames, surface = merge(landscape, chunk_paths)
@@ -46,9 +46,9 @@ def run_merge(
         check = require_reference("the grid's centre f(0, 0)", diagnostics["centre"]["loss"], reference["loss"],
                                   PRECISION_RTOL[precision])
         if diagnostics["centre_check"].get("bitwise_expected") and not check["bitwise"]:
-            log.warning("the eager loop's centre is within %g of L(theta*) but not bit for bit: the reference and "
+            log.warning("the %s method's centre is within %g of L(theta*) but not bit for bit: the reference and "
                         "the chunk jobs ran with different kernels (another kind of machine or thread count?)",
-                        check["tolerance"])
+                        diagnostics["method"], check["tolerance"])
     elif (problem := diagnostics["centre_check"].get("problem")) is not None:
         log.warning("the centre check against L(theta*) is skipped: %s", problem)
     else:
