@@ -33,6 +33,7 @@ from gridscape.landscape.grid import (
 )
 from gridscape.landscape.line import interpolate, interpolation_ts, line_alphas, line_along
 from gridscape.landscape import steps
+from gridscape.landscape.span import Span
 from gridscape.landscape.data import select
 from gridscape.models import LeNet5
 from gridscape.models.chain import split_first_layer
@@ -599,13 +600,73 @@ def test_interpolation_outside_zero_and_one_keeps_bn_variances_valid():
     assert all(final.state_dict()[name].eq(0.1).all() for name in variances)  # theta* restored
 
 
+def test_a_span_sets_each_point_as_its_weighted_sum_and_clamps_only_past_its_weight_sets():
+    a, b = torch.tensor([1.0, -2.0, 0.3]), torch.tensor([0.1, 0.5, 7.0])
+    live = [torch.zeros(3), torch.zeros(3)]  # a weight, a running variance
+    span = Span(live, [[a, a.clone()], [b, b.clone()]], [[0.25, 0.75], [1.0, 0.0], [0.0, 1.0], [2.0, -1.0]],
+                [torch.full((3,), 9.0), torch.full((3,), 9.0)], clamped=[1])
+    span.move(0)
+    assert torch.equal(live[0], 0.25 * a + 0.75 * b)
+    span.move(1)
+    assert torch.equal(live[0], a) and torch.equal(live[1], a)  # the weight sets themselves, bit for bit
+    span.move(2)
+    assert torch.equal(live[0], b) and torch.equal(live[1], b)
+    span.move(3, [1])  # only the variance: 2a - b, negatives clamped at 0
+    assert torch.equal(live[1], torch.clamp_min(2 * a - b, 0.0)) and torch.equal(live[0], b)
+    out = torch.empty(3)
+    assert torch.equal(span.combine([a, b], 0, out), 0.25 * a + 0.75 * b)
+    span.restore()
+    assert all(torch.equal(t, torch.full((3,), 9.0)) for t in live)
+    with pytest.raises(ValueError, match=r"weights of shape \(2, 3\) for 2 weight sets"):
+        Span(live, [[a, a], [b, b]], np.zeros((2, 3)), live)
+
+
+@pytest.mark.parametrize("name", ["lenet5 tanh with BatchNorm, 3x32x32", "vgg bn_rc", "mlp"])
+def test_interpolation_by_first_layer_is_exact_at_the_ends_and_agrees_with_the_loop(name, monkeypatch):
+    torch.manual_seed(3)
+    final, start = randomise_batch_norm(CHAIN_MODELS[name]()), randomise_batch_norm(CHAIN_MODELS[name]())
+    variances = [k for k in final.state_dict() if k.endswith("running_var")]
+    with torch.no_grad():  # theta0's variances 1, theta*'s smaller: extrapolated past t = 1 they would turn negative
+        for k in variances:
+            start.state_dict()[k].fill_(1.0)
+            final.state_dict()[k].mul_(0.2)
+    shape = (1, 8, 8) if name == "mlp" else (3, 32, 32) if "lenet" in name else (3, 16, 16)
+    raw = tensor_data(37, shape)
+    data = EvalSet.from_tensor_data(raw, 16, normalise_now=False)
+    before = snapshot(final)
+    splits = []
+    real_split = evaluate_module.evaluate_split
+    monkeypatch.setattr(evaluate_module, "evaluate_split", lambda *a, **k: splits.append(1) or real_split(*a, **k))
+    ts = interpolation_ts(9)
+    shared = interpolate(final, data, start.state_dict(), ts)
+    assert splits == [1]  # auto took first_layer: the first layer twice per batch, not once per point
+    loop = interpolate(final, data, start.state_dict(), ts, "loop")
+    assert splits == [1]
+    assert_bit_identical(snapshot(final), before)
+    assert list(shared["t"]) == list(ts)
+    at = dict(zip(shared["t"], shared["loss"]))
+    assert at[0.0] == evaluate(start, raw, 16)[0] and at[1.0] == evaluate(final, raw, 16)[0]
+    assert np.isfinite(shared["loss"]).all()
+    # Past t = 1 some variances are clamped at 0, so BatchNorm divides by sqrt(eps) and magnifies
+    # the rounding difference of the two ways (up to 300x; measured 6e-6); elsewhere FIRST_LAYER_RTOL.
+    within = ts <= 1.0
+    np.testing.assert_allclose(shared["loss"][within], loop["loss"][within], rtol=FIRST_LAYER_RTOL, atol=0)
+    np.testing.assert_allclose(shared["loss"], loop["loss"], rtol=1e-4 if variances else FIRST_LAYER_RTOL, atol=0)
+    np.testing.assert_array_equal(shared["acc"], loop["acc"])
+    assert shared["loss"].nunique() == len(ts)
+
+
 def test_line_passes_through_theta_star():
     model = relu_net()
     raw = tensor_data(30)
     delta, _ = directions(model)
-    line = line_along(model, EvalSet.from_tensor_data(raw, 30), delta, line_alphas({"min": -1, "max": 1}, 8))
+    alphas = line_alphas({"min": -1, "max": 1}, 8)
+    line = line_along(model, EvalSet.from_tensor_data(raw, 30), delta, alphas)
     assert list(line.columns) == ["alpha", "loss", "acc"]
     assert line.loc[line["alpha"] == 0.0, "loss"].item() == evaluate(model, raw, 30)[0]
+    loop = line_along(model, EvalSet.from_tensor_data(raw, 30), delta, alphas, "loop")
+    np.testing.assert_allclose(line["loss"], loop["loss"], rtol=FIRST_LAYER_RTOL, atol=0)
+    assert loop.loc[loop["alpha"] == 0.0, "loss"].item() == evaluate(model, raw, 30)[0]
 
 
 # --------------------------------------------------------------------------- steps (files)

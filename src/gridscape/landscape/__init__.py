@@ -4,7 +4,9 @@ Modules, one job each:
 
 * ``directions``: seeded Gaussian directions, filter/layer normalisation, save/load, cosine;
 * ``grid``: coordinates, the flat point order, chunk ranges, the checked merge, ``Surface``;
-* ``evaluate``: in-memory normalised data and ``evaluate_points`` (loop or vmap);
+* ``span``: points as weighted sums of weight sets (θ* + αδ + βη, (1 − t) θ0 + t θ*), set in place;
+* ``evaluate``: in-memory data and ``evaluate_points`` / ``evaluate_span`` (loop, first_layer, compile, vmap);
+* ``first_layer``: the first layer once per batch and weight set, shared by all points;
 * ``line``: the 1-D slice along δ and the interpolation θ0 → θ*;
 * ``data``: which images (training set of the final model or test set, optional subset);
 * ``diagnostics``: centre vs L(θ*), edges, minimum, non-finite points, timing;

@@ -4,7 +4,7 @@
   (``torch._foreach_copy_`` / ``_foreach_add_``), no ``load_state_dict``, no rebuild, and
   restored to θ* afterwards.
 * ``first_layer`` (``auto`` on the CPU where the model allows it): the images in the outer
-  loop, the points inside; the first layer runs three times per batch instead of once per
+  loop, the points inside; the first layer runs once per batch and weight set instead of once per
   point, by its linearity in the weights (``landscape.first_layer``). The centre is bit for bit
   ``evaluate``'s loss, other points agree with the loop to ``FIRST_LAYER_RTOL``; the images
   are normalised batch by batch, with no normalised copy of them all.
@@ -22,6 +22,8 @@
   per pass (one tensor per parameter with a leading dimension K) and the images are shared.
   The last group is padded with copies of its last point so every pass has the same shapes.
 
+``evaluate_points`` takes the grid's directions; ``evaluate_span`` any ``Span`` (the 1-D
+interpolation moves BatchNorm statistics too, which only ``loop`` and ``first_layer`` follow).
 All run in eval mode under ``torch.inference_mode()`` on data held in memory
 (:class:`EvalSet`). The loop evaluates each point with ``gridscape.train.evaluate`` itself, so
 at α = β = 0 it reproduces the final model's own loss bit for bit; the other methods use the
@@ -47,6 +49,7 @@ from gridscape.models.chain import split_first_layer
 from gridscape.train import evaluate
 
 from .first_layer import FIRST_LAYER_MAX_BYTES, evaluate_split, first_layer_bytes
+from .span import Span, grid_span
 
 log = logging.getLogger(__name__)
 
@@ -144,53 +147,33 @@ class PointResults:
     method: str  # the method that ran: 'loop', 'compile' or 'vmap' (never 'auto')
 
 
-def _like(params: Sequence[Tensor], values: Sequence[Tensor]) -> list[Tensor]:
-    """Copies of ``values`` with the device, dtype and memory layout of ``params``."""
-    return [torch.empty_like(p).copy_(v) for p, v in zip(params, values)]
-
-
-def _weights_and_directions(model: nn.Module, names, delta, eta) -> tuple[list[Tensor], ...]:
-    """The model's parameters in ``names`` order, a copy of them (θ*), and δ and η laid out like them."""
-    params = [dict(model.named_parameters())[n] for n in names]
+def _in_place_points(span: Span, progress, evaluate_point, method) -> PointResults:
+    """Move the model's tensors to each point of ``span`` in place, call ``evaluate_point()``
+    -> (loss, acc), and put them back at the end whatever happens."""
+    n = len(span)
     with torch.inference_mode():
-        theta = [p.detach().clone() for p in params]
-        d = _like(params, [delta[n] for n in names])
-        e = _like(params, [eta[n] for n in names])
-    return params, theta, d, e
-
-
-def _in_place_points(model, data, names, delta, eta, alphas, betas, progress, evaluate_point, method) -> PointResults:
-    """Move the weights to each point in place (θ* + αδ + βη, foreach ops), call
-    ``evaluate_point()`` -> (loss, acc), and put θ* back at the end whatever happens."""
-    params, theta, d, e = _weights_and_directions(model, names, delta, eta)
-    with torch.inference_mode():
-        loss, acc, seconds = (np.empty(len(alphas)) for _ in range(3))
+        loss, acc, seconds = (np.empty(n) for _ in range(3))
         try:
-            for k, (a, b) in enumerate(zip(alphas, betas)):
+            for k in range(n):
                 start = time.perf_counter()
-                torch._foreach_copy_(params, theta)
-                torch._foreach_add_(params, d, alpha=float(a))
-                torch._foreach_add_(params, e, alpha=float(b))
+                span.move(k)
                 loss[k], acc[k] = evaluate_point()
                 seconds[k] = time.perf_counter() - start
                 progress(k + 1)
         finally:
-            torch._foreach_copy_(params, theta)
+            span.restore()
     return PointResults(loss, acc, seconds, method)
 
 
-def _loop(model, data, names, delta, eta, alphas, betas, progress) -> PointResults:
-    return _in_place_points(
-        model, data, names, delta, eta, alphas, betas, progress, lambda: evaluate(model, data, data.batch_size), "loop"
-    )
+def _loop(model, data, span, progress) -> PointResults:
+    return _in_place_points(span, progress, lambda: evaluate(model, data, data.batch_size), "loop")
 
 
-def _first_layer(model, data, names, delta, eta, alphas, betas, progress) -> PointResults:
-    params, theta, d, e = _weights_and_directions(model, names, delta, eta)
+def _first_layer(model, data, span, progress) -> PointResults:
     n_batches = -(-len(data) // data.batch_size)
     loss, acc, seconds = evaluate_split(
-        split_first_layer(model), data.batches, len(data), params, theta, d, e, alphas, betas,
-        lambda batches_done: progress(len(alphas) * batches_done // n_batches),
+        split_first_layer(model), data.batches, len(data), span,
+        lambda batches_done: progress(len(span) * batches_done // n_batches),
     )
     return PointResults(loss, acc, seconds, "first_layer")
 
@@ -245,7 +228,7 @@ def _compile_now(sums, data: EvalSet) -> float:
     return time.perf_counter() - start
 
 
-def _compiled_loop(model, data, names, delta, eta, alphas, betas, progress) -> PointResults:
+def _compiled_loop(model, data, span, progress) -> PointResults:
     import torch._dynamo
 
     sums = _compiled_sums(model, data.device)
@@ -265,13 +248,16 @@ def _compiled_loop(model, data, names, delta, eta, alphas, betas, progress) -> P
     limits = {"recompile_limit": 64, "fail_on_recompile_limit_hit": True}
     with torch.inference_mode(), torch._dynamo.config.patch(**limits):
         log.info("compile: compiled the evaluation in %.1f s", _compile_now(sums, data))
-        return _in_place_points(model, data, names, delta, eta, alphas, betas, progress, evaluate_point, "compile")
+        return _in_place_points(span, progress, evaluate_point, "compile")
 
 
-def _vmap(model, data, names, delta, eta, alphas, betas, points_per_pass, progress) -> PointResults:
+def _vmap(model, data, span, points_per_pass, progress) -> PointResults:
     from torch.func import functional_call, vmap
 
-    _, theta, d, e = _weights_and_directions(model, names, delta, eta)
+    named = list(model.named_parameters())
+    if [id(p) for _, p in named] != [id(t) for t in span.tensors]:
+        raise ValueError("vmap evaluates points that move exactly the model's parameters, in their order")
+    names = [n for n, _ in named]
     buffers = {k: v.detach() for k, v in model.named_buffers()}
     device = data.device
     with torch.inference_mode():
@@ -279,21 +265,20 @@ def _vmap(model, data, names, delta, eta, alphas, betas, points_per_pass, progre
             return functional_call(model, (weights, buffers), (x,))
 
         batched = vmap(forward, in_dims=(0, None))
-        n_points = len(alphas)
+        n_points = len(span)
         loss, acc, seconds = (np.empty(n_points) for _ in range(3))
         k_pass = max(1, int(points_per_pass))
-        dtype = theta[0].dtype if theta else torch.float32
+        dtype = span.tensors[0].dtype if span.tensors else torch.float32
         for start in range(0, n_points, k_pass):
             t0 = time.perf_counter()
             group = list(range(start, min(start + k_pass, n_points)))
             padded = group + [group[-1]] * (k_pass - len(group))
-            a = torch.tensor([float(alphas[i]) for i in padded], dtype=dtype, device=device)
-            b = torch.tensor([float(betas[i]) for i in padded], dtype=dtype, device=device)
-            # θ* + αδ + βη for the K points of this pass, built once and used for every batch
+            # the K points of this pass, built once and used for every batch
+            columns = [torch.tensor(span.weights[padded, i], dtype=dtype, device=device) for i in range(len(span.bases))]
             weights = {}
-            for n, t, dn, en in zip(names, theta, d, e):
-                shape = (k_pass,) + (1,) * t.dim()
-                weights[n] = t + a.view(shape) * dn + b.view(shape) * en
+            for slot, n in enumerate(names):
+                shape = (k_pass,) + (1,) * span.tensors[slot].dim()
+                weights[n] = sum(c.view(shape) * basis[slot] for c, basis in zip(columns, span.bases))
             loss_sum = torch.zeros(k_pass, dtype=torch.float64, device=device)
             correct = torch.zeros(k_pass, dtype=torch.int64, device=device)
             for images, labels in data.batches():
@@ -315,50 +300,72 @@ def evaluate_points(
     model: nn.Module,
     data: EvalSet,
     delta: Mapping[str, Tensor],
-    eta: Mapping[str, Tensor],
+    eta: Mapping[str, Tensor] | None,
     alphas: Sequence[float] | np.ndarray,
-    betas: Sequence[float] | np.ndarray,
+    betas: Sequence[float] | np.ndarray | None,
     method: str = "auto",
     points_per_pass: int = POINTS_PER_PASS,
     log_every: float = 30.0,
 ) -> PointResults:
-    """f(α_k, β_k) = L(θ* + α_k δ + β_k η) and the accuracy for every k, θ* = the model's weights.
+    """f(α_k, β_k) = L(θ* + α_k δ + β_k η) and the accuracy for every k, θ* = the model's
+    weights; with ``eta`` and ``betas`` None, f(α_k) = L(θ* + α_k δ).
 
     ``delta`` and ``eta`` map every parameter name of ``model`` to a tensor of its shape
     (any device). Buffers are used as they are; the model is left in its original mode with
     its parameters and buffers bit-identical to before.
     """
     alphas = np.asarray(alphas, dtype=np.float64).ravel()
-    betas = np.asarray(betas, dtype=np.float64).ravel()
-    if alphas.shape != betas.shape:
-        raise ValueError(f"{len(alphas)} alphas but {len(betas)} betas")
-    names = [n for n, _ in model.named_parameters()]
+    if (eta is None) != (betas is None):
+        raise ValueError("eta and betas go together: give both or neither")
+    if betas is not None:
+        betas = np.asarray(betas, dtype=np.float64).ravel()
+        if alphas.shape != betas.shape:
+            raise ValueError(f"{len(alphas)} alphas but {len(betas)} betas")
+    named = dict(model.named_parameters())
     for label, direction in (("delta", delta), ("eta", eta)):
-        if set(direction) != set(names):
-            missing, extra = sorted(set(names) - set(direction)), sorted(set(direction) - set(names))
+        if direction is not None and set(direction) != set(named):
+            missing, extra = sorted(set(named) - set(direction)), sorted(set(direction) - set(named))
             raise ValueError(f"direction {label} does not match the model's parameters (missing {missing}, extra {extra})")
     method = method_for(method, model, data)
+    along_eta = None if eta is None else [eta[n] for n in named]
+    span = grid_span(list(named.values()), [delta[n] for n in named], along_eta, alphas, betas)
+    return evaluate_span(model, data, span, method, points_per_pass, log_every)
+
+
+def evaluate_span(
+    model: nn.Module,
+    data: EvalSet,
+    span: Span,
+    method: str,
+    points_per_pass: int = POINTS_PER_PASS,
+    log_every: float = 30.0,
+) -> PointResults:
+    """Loss and accuracy at every point of ``span``, whose tensors are ``model``'s own, by
+    ``method`` as ``method_for`` resolved it. The model is left in its original mode with its
+    tensors put back to ``span.home``."""
+    if method not in METHODS[1:]:
+        raise ValueError(f"method {method!r}: expected one of {METHODS[1:]} (method_for resolves 'auto')")
     started = last = time.perf_counter()
 
     def progress(done: int) -> None:
         nonlocal last
         now = time.perf_counter()
-        if now - last >= log_every or done == len(alphas):
+        if now - last >= log_every or done == len(span):
             last = now
-            log.info("%s: %d/%d points, %.2f points/s", method, done, len(alphas), done / max(now - started, 1e-12),
+            log.info("%s: %d/%d points, %.2f points/s", method, done, len(span), done / max(now - started, 1e-12),
                      extra=PROGRESS)
 
     was_training = model.training
     model.eval()
     try:
-        if len(alphas) == 0:
+        if len(span) == 0:
             return PointResults(np.empty(0), np.empty(0), np.empty(0), method)
         if method == "loop":
-            return _loop(model, data, names, delta, eta, alphas, betas, progress)
+            return _loop(model, data, span, progress)
         if method == "first_layer":
-            return _first_layer(model, data, names, delta, eta, alphas, betas, progress)
+            return _first_layer(model, data, span, progress)
         if method == "compile":
-            return _compiled_loop(model, data, names, delta, eta, alphas, betas, progress)
-        return _vmap(model, data, names, delta, eta, alphas, betas, points_per_pass, progress)
+            return _compiled_loop(model, data, span, progress)
+        return _vmap(model, data, span, points_per_pass, progress)
     finally:
         model.train(was_training)

@@ -18,10 +18,9 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from gridscape.train import evaluate
-
-from .evaluate import EvalSet, evaluate_points
+from .evaluate import EvalSet, evaluate_points, evaluate_span, method_for
 from .grid import with_exact_kept_count
+from .span import Span, like
 
 T_RANGE = (-0.5, 1.5)  # the reference scripts' interpolation range
 
@@ -42,42 +41,35 @@ def line_along(
     model: nn.Module, data: EvalSet, delta: Mapping[str, Tensor], alphas: Sequence[float], method: str = "auto"
 ) -> pd.DataFrame:
     """Loss and accuracy at θ* + α δ (β = 0), columns alpha, loss, acc."""
-    zero = {name: torch.zeros_like(t) for name, t in delta.items()}
     alphas = np.asarray(alphas, dtype=np.float64)
-    result = evaluate_points(model, data, delta, zero, alphas, np.zeros_like(alphas), method)
+    result = evaluate_points(model, data, delta, None, alphas, None, method)
     return pd.DataFrame({"alpha": alphas, "loss": result.loss, "acc": result.acc})
 
 
 def interpolate(
-    model: nn.Module, data: EvalSet, start: Mapping[str, Tensor], ts: Sequence[float]
+    model: nn.Module, data: EvalSet, start: Mapping[str, Tensor], ts: Sequence[float], method: str = "auto"
 ) -> pd.DataFrame:
     """Loss and accuracy at θ(t) = (1 − t) ``start`` + t θ*, θ* = the model's own state.
 
-    ``start`` is a full ``state_dict`` (θ0). The model is restored to θ* afterwards.
+    ``start`` is a full ``state_dict`` (θ0). ``method`` as ``landscape.method``: the first
+    layer computed twice per batch (θ0, θ*) where ``auto`` or ``first_layer`` allow it, else
+    point by point (``compile`` and ``vmap``, which keep the buffers fixed, included). The
+    model is restored to θ* afterwards.
     """
     state = model.state_dict(keep_vars=False)
     if set(start) != set(state):
         missing, extra = sorted(set(state) - set(start)), sorted(set(start) - set(state))
         raise ValueError(f"the start state does not match the model (missing {missing}, extra {extra})")
     names = [k for k, v in state.items() if v.is_floating_point()]
-    targets = [state[k] for k in names]
-    variances = [t for k, t in zip(names, targets) if k.endswith("running_var")]
-    was_training = model.training
-    model.eval()
-    rows = []
+    own = dict(model.named_parameters(remove_duplicate=False))
+    own.update(model.named_buffers(remove_duplicate=False))
+    tensors = [own[k] for k in names]  # the model's own tensors: first_layer finds its layer by identity
+    ts = np.asarray(ts, dtype=np.float64).ravel()
     with torch.inference_mode():
-        end = [t.detach().clone() for t in targets]
-        begin = [torch.empty_like(t).copy_(start[k]) for k, t in zip(names, targets)]
-        try:
-            for t in np.asarray(ts, dtype=np.float64):
-                torch._foreach_copy_(targets, begin)
-                torch._foreach_mul_(targets, 1.0 - float(t))
-                torch._foreach_add_(targets, end, alpha=float(t))
-                if variances and not 0.0 <= t <= 1.0:
-                    torch._foreach_clamp_min_(variances, 0.0)
-                loss, acc = evaluate(model, data, data.batch_size)
-                rows.append({"t": float(t), "loss": loss, "acc": acc})
-        finally:
-            torch._foreach_copy_(targets, end)
-            model.train(was_training)
-    return pd.DataFrame(rows, columns=["t", "loss", "acc"])
+        end = [t.detach().clone() for t in tensors]
+        begin = like(tensors, [start[k] for k in names])
+    span = Span(tensors, [begin, end], np.stack([1.0 - ts, ts], axis=1), end,
+                clamped=[slot for slot, k in enumerate(names) if k.endswith("running_var")])
+    method = method_for(method, model, data)
+    result = evaluate_span(model, data, span, method if method == "first_layer" else "loop")
+    return pd.DataFrame({"t": ts, "loss": result.loss, "acc": result.acc}, columns=["t", "loss", "acc"])

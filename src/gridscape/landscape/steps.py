@@ -199,7 +199,7 @@ def run_line(
     if (line["alpha"] == 0.0).any():
         require_reference("the line's f(alpha=0)", float(line.loc[line["alpha"] == 0.0, "loss"].iloc[0]), reference)
     start = io.read_safetensors(init_path)
-    path = interpolate(s.model, data, start, interpolation_ts(points))
+    path = interpolate(s.model, data, start, interpolation_ts(points), landscape["method"])
     require_reference("the interpolation's f(t=1)", float(path.loc[path["t"] == 1.0, "loss"].iloc[0]), reference)
     io.write_csv(line_csv, line)
     io.write_csv(interpolation_csv, path)
