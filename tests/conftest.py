@@ -18,3 +18,13 @@ _WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
 if _WORKERS > 1:  # set before torch is imported: its thread pool reads them once
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, len(os.sched_getaffinity(0)) // _WORKERS)))
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+# Files that spend minutes waiting on something outside pytest (a SLURM cluster's queue): run
+# first, so that under ``--dist loadfile`` the other workers' files fill that time instead of
+# one worker finishing alone at the end.
+_WAITING_FILES = ("test_slurm.py",)
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.path.name not in _WAITING_FILES)  # stable: the rest keep their order

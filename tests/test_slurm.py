@@ -131,7 +131,8 @@ def runs(tmp_path_factory):
     # The final model's job held after its first epoch's checkpoint until SLURM's one-minute
     # limit ends it; the rule's `retries: 1` resubmits it, and the new job resumes.
     timelimit = Run(
-        dirs["timelimit"], *SLURM_ARGS, *THREADS, "--set-resources", "train_final:runtime=1", "--", *TARGETS,
+        dirs["timelimit"], *SLURM_ARGS, *THREADS, "--set-resources", "train_final:runtime=1", "--",
+        f"results/{STUDY}/final/model.safetensors",  # what this run checks; no evaluation job after it
         env={
             "GRIDSCAPE_TEST_HOLD": f"gridscape.checkpoint|^checkpoint written at epoch 2, step 0 .*/train_final/|1|{dirs['timelimit'] / 'held'}",
             "PYTHONPATH": os.pathsep.join(p for p in (str(HOLD), os.environ.get("PYTHONPATH")) if p),
