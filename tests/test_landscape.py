@@ -656,6 +656,29 @@ def test_interpolation_by_first_layer_is_exact_at_the_ends_and_agrees_with_the_l
     assert shared["loss"].nunique() == len(ts)
 
 
+def test_a_tied_weight_is_moved_once_and_keeps_first_layer_off():
+    def tied(seed):
+        torch.manual_seed(seed)
+        net = nn.Sequential(nn.Flatten(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 10))
+        net[3].weight = net[1].weight  # one Parameter under two names
+        return net.eval()
+
+    final, start = tied(0), tied(1)
+    assert {"1.weight", "3.weight"} <= set(final.state_dict())
+    # the first layer's outputs could not stay fixed while its weight moves in a later layer
+    assert split_first_layer(final) is None
+    raw = tensor_data(20)
+    data = EvalSet.from_tensor_data(raw, 8)
+    with pytest.raises(ValueError, match=r"first_layer needs .* whose weights no later layer shares"):
+        interpolate(final, data, start.state_dict(), [0.5], "first_layer")
+    path = interpolate(final, data, start.state_dict(), [0.5])
+    halfway = tied(2)
+    with torch.no_grad():
+        for name, tensor in halfway.state_dict().items():
+            tensor.copy_(start.state_dict()[name] * 0.5 + final.state_dict()[name] * 0.5)
+    np.testing.assert_allclose(path["loss"], [evaluate(halfway, raw, 8)[0]], rtol=1e-6, atol=0)
+
+
 def test_line_passes_through_theta_star():
     model = relu_net()
     raw = tensor_data(30)

@@ -133,7 +133,8 @@ def method_for(method: str, model: nn.Module, data: EvalSet) -> str:
     if method == "first_layer" and split is None:
         raise ValueError(
             f"config key landscape.method: first_layer needs a model whose forward pass is a chain that starts "
-            f"with a convolution or linear layer (gridscape.models.chain); {type(model).__name__} is not: "
+            f"with a convolution or linear layer whose weights no later layer shares (gridscape.models.chain); "
+            f"{type(model).__name__} is not: "
             "use loop or auto"
         )
     return resolve_method(method, data.device, fits)

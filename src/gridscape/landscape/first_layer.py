@@ -59,7 +59,7 @@ def evaluate_split(
     first_ids = {id(p) for p in split.first.parameters()}
     first = [k for k, t in enumerate(span.tensors) if id(t) in first_ids]
     rest = [k for k in range(len(span.tensors)) if id(span.tensors[k]) not in first_ids]
-    if len(first) != len(first_ids):
+    if not first_ids <= {id(t) for t in span.tensors}:
         raise ValueError("the span does not hold the first layer's parameters")
     first_tensors = [span.tensors[k] for k in first]
     n_points = len(span)

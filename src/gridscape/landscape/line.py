@@ -60,10 +60,16 @@ def interpolate(
     if set(start) != set(state):
         missing, extra = sorted(set(state) - set(start)), sorted(set(start) - set(state))
         raise ValueError(f"the start state does not match the model (missing {missing}, extra {extra})")
-    names = [k for k, v in state.items() if v.is_floating_point()]
     own = dict(model.named_parameters(remove_duplicate=False))
     own.update(model.named_buffers(remove_duplicate=False))
-    tensors = [own[k] for k in names]  # the model's own tensors: first_layer finds its layer by identity
+    # the model's own tensors (first_layer finds its layer by identity), each once: a tied
+    # weight listed twice would be multiplied by (1 - t) twice
+    names, seen = [], set()
+    for k, v in state.items():
+        if v.is_floating_point() and id(own[k]) not in seen:
+            seen.add(id(own[k]))
+            names.append(k)
+    tensors = [own[k] for k in names]
     ts = np.asarray(ts, dtype=np.float64).ravel()
     with torch.inference_mode():
         end = [t.detach().clone() for t in tensors]

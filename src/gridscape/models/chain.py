@@ -50,8 +50,9 @@ def _owns_state(module: nn.Module) -> bool:
 
 def split_first_layer(model: nn.Module) -> FirstLayerSplit | None:
     """``model`` cut after its first weighted layer, or None where that cannot be done: no
-    chain, or the first module with parameters or buffers is not a convolution or linear
-    layer (a BatchNorm first, say)."""
+    chain, the first module with parameters or buffers is not a convolution or linear layer
+    (a BatchNorm first, say), or a later module shares one of its parameters (tied weights:
+    the rest would have to move with each point while the first layer's outputs stay fixed)."""
     modules = chain_of(model)
     if modules is None:
         return None
@@ -59,5 +60,9 @@ def split_first_layer(model: nn.Module) -> FirstLayerSplit | None:
         if _owns_state(module):
             if type(module) not in LINEAR_LAYERS:
                 return None
-            return FirstLayerSplit(nn.Sequential(*modules[:index]), module, nn.Sequential(*modules[index + 1 :]))
+            rest = nn.Sequential(*modules[index + 1 :])
+            own = {id(p) for p in module.parameters()}
+            if any(id(p) in own for p in rest.parameters()):
+                return None
+            return FirstLayerSplit(nn.Sequential(*modules[:index]), module, rest)
     return None

@@ -5,7 +5,7 @@ show and which experiments would come next) and conclusions (question 5), from t
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from .helpers import finite
 
