@@ -435,7 +435,17 @@ def report(args, config: dict, wall: float, summary: dict, flops: dict, rate: fl
         counts = list(per)
         lines.append(f"| {work} | " + " | ".join(f"{per[t]:,.0f}" for t in counts) +
                      f" | {per[counts[-1]] / per[counts[0]]:.2f}x |")
+    most = list(scaling["training"])[-1]
+    # the training row counts an epoch's images and its validation's alike: (3 + 1) forward passes per 2 images
+    kernel_rates = {"training": scaling["training"][most] * 2 * flops["forward"] / 1e9,
+                    "landscape": scaling["landscape"][most] * flops["forward"] / 1e9}
     lines += [
+        "",
+        f"In one process, with no Snakemake and no start-up, {most} thread{'s' if most > 1 else ''} of one LeNet-5 "
+        f"reached {kernel_rates['training']:.0f} GFLOP/s training (validation included) and "
+        f"{kernel_rates['landscape']:.0f} GFLOP/s evaluating landscape points (counted as whole forward passes): "
+        f"{kernel_rates['training'] / rate:.0%} and {kernel_rates['landscape'] / rate:.0%} of the matrix-multiply "
+        f"rate that the floor assumes for every layer.",
         "",
         "Beyond these cores a single job gains what its threads give (above); the study's other gain is jobs side "
         "by side: the grid's packs, the landscape's chunks and the line run at once when `--cores` allows, so on "
