@@ -371,7 +371,7 @@ def main() -> None:
         "|---|---|---|---|",
         f"| one LeNet-5 epoch (batch 64) and its validation pass | {summary(results['epoch_notebook'])} | "
         f"{summary(results['epoch_gridscape'])} | {med['epoch_notebook'] / med['epoch_gridscape']:.2f}x |",
-        (f"| 3x3 lr x momentum grid | not run (--skip-grid) | | |" if args.skip_grid else
+        ("| 3x3 lr x momentum grid | not run (--skip-grid) | | |" if args.skip_grid else
          f"| 3x3 lr x momentum grid, {args.grid_epochs} epochs per cell | {summary(results['grid_notebook'])} | "
          f"{summary(results['grid_gridscape'])} | {med['grid_notebook'] / med['grid_gridscape']:.2f}x |"),
         f"| a landscape point on {args.eval_images} images, per point (`method: auto` chose {auto_method}) | "

@@ -5,7 +5,6 @@ through the whole workflow: its files, the mean code, the code sizes compared.""
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 from pathlib import Path
 

@@ -2,13 +2,11 @@
 history, gradient flow and best epoch of a run never stopped, bit for bit; a checkpoint from
 other settings, code or inputs is refused, saying why; the file is one safetensors file."""
 
-import dataclasses
 import json
 import logging
 import os
 import signal
 
-import numpy as np
 import pytest
 import torch
 from safetensors import safe_open
@@ -22,7 +20,6 @@ from gridscape.checkpoint import (
     fingerprint,
     open_checkpoint,
 )
-from gridscape.data.loader import TensorData
 from gridscape.gradient_flow import GradientFlow
 from gridscape.train import seed_everything, train
 from gridscape.train_fused import train_fused
