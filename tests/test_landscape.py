@@ -601,7 +601,8 @@ def test_interpolation_outside_zero_and_one_keeps_bn_variances_valid():
 
 
 def test_a_span_sets_each_point_as_its_weighted_sum_and_clamps_only_past_its_weight_sets():
-    a, b = torch.tensor([1.0, -2.0, 0.3]), torch.tensor([0.1, 0.5, 7.0])
+    # values whose weighted sums are exact, so a fused multiply-add cannot round them otherwise
+    a, b = torch.tensor([1.0, -2.0, 0.25]), torch.tensor([0.5, 4.0, 8.0])
     live = [torch.zeros(3), torch.zeros(3)]  # a weight, a running variance
     span = Span(live, [[a, a.clone()], [b, b.clone()]], [[0.25, 0.75], [1.0, 0.0], [0.0, 1.0], [2.0, -1.0]],
                 [torch.full((3,), 9.0), torch.full((3,), 9.0)], clamped=[1])
