@@ -23,6 +23,11 @@ BITWISE_METHODS = ("loop", "first_layer")
 # LeNet-5 and CIFAR-shaped images, its losses are within 4e-4 of float32's relative; the
 # centre must then reproduce L(θ*), computed in float32, to this.
 PRECISION_RTOL = {"float32": CENTRE_RTOL, "bfloat16": 1e-2}
+
+
+def precision_of(landscape: Mapping) -> str:
+    """``landscape.precision`` as the grid's rules pass it: absent from their params at its default."""
+    return landscape.get("precision", "float32")
 TIMING_NOTE = (
     "evaluation time only, as the chunks measured it (setting the weights and the forward passes; "
     "compiling, for method compile, is part of the start-up); "

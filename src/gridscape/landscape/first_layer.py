@@ -33,8 +33,8 @@ from gridscape.objective import CLASSIFICATION
 
 from .span import Span
 
-# The three stored outputs of a batch and the combined one may take at most this much; above
-# it ``auto`` evaluates point by point (``first_layer_bytes``).
+# A batch's stored outputs (at most three: one per weight set) and the combined one may take
+# at most this much; above it ``auto`` evaluates point by point (``first_layer_bytes``).
 FIRST_LAYER_MAX_BYTES = 1 << 30
 FIRST_LAYER_RTOL = 1e-6  # measured on LeNet-5 and CIFAR-shaped images: <= 2e-7
 

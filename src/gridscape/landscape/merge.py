@@ -9,7 +9,7 @@ from typing import Mapping, Sequence
 
 from gridscape import io
 
-from .diagnostics import PRECISION_RTOL, require_reference, surface_diagnostics
+from .diagnostics import PRECISION_RTOL, precision_of, require_reference, surface_diagnostics
 from .grid import PlaneGrid, MergeError, effective_chunks, merge_chunks, read_chunk
 
 log = logging.getLogger(__name__)
@@ -32,13 +32,14 @@ def run_merge(
     """Check and assemble the chunks; write the surface (CSV + npz) and the diagnostics.
 
     Raises when the centre does not reproduce L(θ*) to 1e-6 relative (1e-2 for
-    ``landscape.precision`` bfloat16): such a surface is not the landscape of the final model. When 0 lies in both ranges but is not a grid point the
-    check cannot be made: a warning names the config keys.
+    ``landscape.precision`` bfloat16): such a surface is not the landscape of the final
+    model. When 0 lies in both ranges but is not a grid point the check cannot be made: a
+    warning names the config keys.
     """
     grid, frames, surface = merge(landscape, chunk_paths)
     reference = io.read_json(reference_json)
     cos = io.read_json(directions_json)["cos_delta_eta"]
-    precision = landscape.get("precision", "float32")  # absent from the params at its default
+    precision = precision_of(landscape)
     diagnostics = surface_diagnostics(surface, reference, cos, frames, precision)
     diagnostics["data"] = reference.get("data")
     log.info("diagnostics: %s", diagnostics)

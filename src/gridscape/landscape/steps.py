@@ -24,7 +24,7 @@ from gridscape.study import load_dataset, load_model, model_statistics, read_spl
 from gridscape.train import evaluate
 
 from . import data as landscape_data
-from .diagnostics import require_reference
+from .diagnostics import precision_of, require_reference
 from .directions import cosine, load_directions, norm_facts, parameters_of, random_direction, save_directions
 from .evaluate import EvalSet, PointResults, evaluate_points, method_for
 from .grid import PlaneGrid, chunk_frame, chunk_range
@@ -159,8 +159,8 @@ def evaluate_grid_points(
     method = method_for(landscape["method"], model, evalset)
     if method != "first_layer":  # the other methods pass over the images once per point
         evalset = EvalSet.from_tensor_data(tensors, evalset.batch_size)
-    precision = landscape.get("precision", "float32")  # absent from the params at its default
-    with torch.autocast(evalset.device.type, dtype=torch.bfloat16, enabled=precision == "bfloat16"):
+    bfloat16 = precision_of(landscape) == "bfloat16"
+    with torch.autocast(evalset.device.type, dtype=torch.bfloat16, enabled=bfloat16):
         return evaluate_points(model, evalset, delta, eta, alphas, betas, method)
 
 
